@@ -1,0 +1,203 @@
+"""The ``rlgrade`` command: a thin layer over the library functions (one module per verb)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rlgrade.course import Course
+from rlgrade.notebook import NotebookError
+
+app = typer.Typer(help="Autograded homework: release, validate, grade, export.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+export_app = typer.Typer(help="Write the gradebook out for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+console = Console()
+err = Console(stderr=True)
+
+CourseOption = typer.Option(None, "--course", help="course root (default: nearest directory with source/)")
+
+
+def find_course(path: Optional[Path]) -> Course:
+    try:
+        return Course(path.resolve()) if path else Course.find()
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command("release")
+def release_cmd(assignments: list[str] = typer.Argument(None, help="assignments (default: all)"),
+                check: bool = typer.Option(False, "--check", help="only check that release/ and solutions/ are current"),
+                course: Optional[Path] = CourseOption) -> None:
+    """Generate student notebooks (release/) and reference modules (solutions/) from source/."""
+    from rlgrade.release import release  # noqa: PLC0415 - keep `rlgrade --help` fast
+
+    c = find_course(course)
+    try:
+        report = release(c, only=assignments or None, check=check)
+    except (NotebookError, ValueError) as exc:
+        fail(str(exc))
+    if check:
+        if report.stale:
+            for path in report.stale:
+                err.print(f"stale: {path.relative_to(c.root)}")
+            fail("release/ or solutions/ is out of date with source/: run `rlgrade release`")
+        console.print(f"release/ and solutions/ are current ({len(report.assignments)} assignments)")
+        return
+    for path in report.written:
+        console.print(f"wrote {path.relative_to(c.root)}")
+    console.print(f"{len(report.assignments)} assignments released, {len(report.written)} files changed")
+
+
+@app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON"), course: Optional[Path] = CourseOption) -> None:
+    """List assignments with their release notebook and questions."""
+    from rlgrade.release import assignment_questions  # noqa: PLC0415
+
+    c = find_course(course)
+    rows = [{"assignment": a, "notebook": str(c.release_notebook(a).relative_to(c.root)),
+             "questions": assignment_questions(c, a)} for a in c.assignments()]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("assignment", "notebook", "questions")
+    for row in rows:
+        table.add_row(row["assignment"], row["notebook"], ", ".join(row["questions"]))
+    console.print(table)
+
+
+@app.command("validate")
+def validate_cmd(assignments: list[str] = typer.Argument(..., help="assignments to validate"),
+                 question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
+                 no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run the stub without bubblewrap"),
+                 workers: Optional[int] = typer.Option(None, "--workers", help="parallel runs (default: CPU count)"),
+                 course: Optional[Path] = CourseOption) -> None:
+    """Check the hidden tests: reference full marks, stub 0, misconceptions rejected, rewrites accepted."""
+    from rlgrade.validate import validate  # noqa: PLC0415
+
+    c = find_course(course)
+    all_ok = True
+    for assignment in assignments:
+        try:
+            c.require(assignment)
+            with console.status(f"validating {assignment}..."):
+                report = validate(c, assignment, questions=question or None, sandbox=not no_sandbox, workers=workers)
+        except (NotebookError, ValueError, FileNotFoundError) as exc:
+            fail(str(exc))
+        console.print(validate_table(report))
+        for problem in report.problems:
+            err.print(f"[red]problem:[/red] {problem}")
+        for q in report.questions:
+            for problem in q.problems:
+                err.print(f"[red]{q.question}:[/red] {problem}")
+        all_ok &= report.ok
+    if not all_ok:
+        fail("validation failed")
+    console.print("[green]validation passed[/green]")
+
+
+def validate_table(report) -> Table:
+    table = Table("question", "reference", "stub", "misconceptions rejected", "rewrites accepted", "ok",
+                  title=f"validate {report.assignment}")
+    for q in report.questions:
+        rejected = sum(v.ok for v in q.misconceptions)
+        accepted = sum(v.ok for v in q.rewrites)
+        table.add_row(q.question, f"{q.reference_score:g}/{q.max_score:g}", f"{q.stub_score:g}",
+                      f"{rejected}/{len(q.misconceptions)}", f"{accepted}/{len(q.rewrites)}",
+                      "[green]yes[/green]" if q.ok else "[red]NO[/red]")
+    return table
+
+
+@app.command("grade")
+def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
+              submissions: list[Path] = typer.Argument(..., help=".ipynb / .py files, or directories of them"),
+              gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
+              workers: int = typer.Option(1, "--workers", help="submissions graded in parallel"),
+              json_path: Optional[Path] = typer.Option(None, "--json", help="write results as JSON here"),
+              question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
+              no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run submissions WITHOUT isolation (trusted code only)"),
+              course: Optional[Path] = CourseOption) -> None:
+    """Grade submissions into the gradebook and print a score table."""
+    from rlgrade.grade import GradeOptions, grade  # noqa: PLC0415
+
+    c = find_course(course)
+    options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None)
+    try:
+        report = grade_with_progress(c, assignment, submissions, gradebook, workers, json_path, options)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+    console.print(score_table(report))
+    if json_path:
+        console.print(f"results written to {json_path}")
+
+
+def grade_with_progress(course, assignment, submissions, gradebook, workers, json_path, options):
+    from rlgrade.grade import grade  # noqa: PLC0415
+
+    columns = (TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(assignment, total=None)
+
+        def advance(result, done, total):
+            progress.update(task, completed=done, total=total)
+            progress.console.print(f"  {result.student}: {result.score:g}/{result.max_score:g} ({result.status})")
+
+        return grade(course, assignment, submissions, gradebook_url=gradebook, workers=workers, json_path=json_path,
+                     options=options, on_result=advance)
+
+
+def score_table(report) -> Table:
+    questions = sorted({q for r in report.results for q in r.questions})
+    table = Table("student", *questions, "score", "status", title=f"{report.assignment} scores")
+    for r in report.results:
+        cells = [f"{r.questions[q].score:g}/{r.questions[q].max_score:g}" if q in r.questions else "-" for q in questions]
+        status = r.status if r.status == "graded" else f"[red]{r.status}[/red]: {(r.error or '')[:60]}"
+        table.add_row(r.student, *cells, f"{r.score:g}/{r.max_score:g}", status)
+    return table
+
+
+@export_app.command("csv")
+def export_csv_cmd(assignment: str = typer.Argument(...),
+                   gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL"),
+                   out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: stdout)"),
+                   course: Optional[Path] = CourseOption) -> None:
+    """One row per student, one column per question."""
+    from rlgrade.export import export_csv  # noqa: PLC0415
+    from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415
+    from rlgrade.release import assignment_questions  # noqa: PLC0415
+
+    c = find_course(course)
+    text = export_csv(Gradebook(gradebook or DEFAULT_URL), assignment, assignment_questions(c, assignment))
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        print(text, end="")
+
+
+@app.command("demo")
+def demo_cmd(out: Path = typer.Option(Path("rlgrade-demo"), "--out", help="where the demo writes its gradebook and results"),
+             workers: int = typer.Option(2, "--workers"),
+             course: Optional[Path] = CourseOption) -> None:
+    """The main job on embedded defaults: release, validate lesson 8, grade the bundled samples."""
+    from rlgrade.demo import run_demo  # noqa: PLC0415
+
+    ok = run_demo(find_course(course), out, workers=workers, console=console)
+    if not ok:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,309 @@
+"""``rlgrade grade``: run an assignment's hidden tests against a batch of submissions.
+
+Each submission is graded in its own short-lived grader process (``rlgrade.pool``),
+which starts a sandboxed worker for the submission's code and runs the hidden tests
+with pytest in-process, talking to the worker only through the call interface. The
+parent schedules, stores each result as it arrives, and reports progress: a grader
+process that crashes or overruns still yields a result row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from rlgrade.course import Course
+from rlgrade.notebook import NotebookError, submission_cells
+from rlgrade.pool import TaskFailed, run_tasks
+from rlgrade.sandbox import Limits, sandbox_available
+from rlgrade.testing.plugin import TestOutcome
+from rlgrade.testing.student import SandboxBackend, Student, StudentError
+
+SUBMISSION_SUFFIXES = (".ipynb", ".py")
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    """A submission found on disk."""
+
+    student: str
+    path: Path
+    problem: str | None = None
+    """Why it cannot be graded, found while discovering it (e.g. two notebooks in one folder)."""
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    name: str
+    score: float
+    max_score: float
+    tests: tuple[TestOutcome, ...]
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything grading one submission produced; the unit the gradebook stores."""
+
+    student: str
+    assignment: str
+    path: str
+    content_hash: str
+    status: str
+    """'graded' or 'error' (could not be graded at all: malformed, crashed on load, ...)."""
+    error: str | None
+    score: float
+    max_score: float
+    questions: dict[str, QuestionResult]
+    warnings: tuple[str, ...] = ()
+    """Cells that raised while loading, and similar problems that did not stop grading."""
+    output: str = ""
+    """The tail of what the submission printed."""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        """The documented JSON shape (no timings, so that regrades compare equal)."""
+        return {
+            "student": self.student,
+            "assignment": self.assignment,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "error": self.error,
+            "content_hash": self.content_hash,
+            "warnings": list(self.warnings),
+            "questions": {
+                name: {
+                    "score": q.score,
+                    "max_score": q.max_score,
+                    "tests": [{"name": t.name, "outcome": t.outcome, "points": t.points, "max_points": t.max_points,
+                               "message": t.message} for t in q.tests],
+                }
+                for name, q in sorted(self.questions.items())
+            },
+        }
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade; shared by every submission of a batch."""
+
+    sandbox: bool = True
+    """Run submissions under bubblewrap (refuse to grade if it is missing)."""
+    limits: Limits = Limits()
+    """Per-worker resource limits and per-call deadline."""
+    submission_seconds: float = 300.0
+    """Wall-clock budget for one submission, all tests included."""
+    questions: tuple[str, ...] | None = None
+    """Only these questions (default: all)."""
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    assignment: str
+    results: tuple[SubmissionResult, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> list[dict]:
+        return [r.to_json() for r in sorted(self.results, key=lambda r: r.student)]
+
+
+# ---------------------------------------------------------------- discovery
+
+def discover(paths: list[Path]) -> list[SubmissionFile]:
+    """Submissions named on the command line: files, or directories of them."""
+    found: list[SubmissionFile] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            found.append(SubmissionFile(path.stem, path))
+        elif path.is_dir():
+            found.extend(discover_directory(path))
+        else:
+            raise FileNotFoundError(f"submission {path} does not exist")
+    students = [s.student for s in found]
+    duplicates = sorted({s for s in students if students.count(s) > 1})
+    if duplicates:
+        raise ValueError(f"more than one submission for student(s) {', '.join(duplicates)}")
+    return sorted(found, key=lambda s: s.student)
+
+
+def discover_directory(directory: Path) -> list[SubmissionFile]:
+    found = []
+    for child in sorted(directory.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_file() and child.suffix in SUBMISSION_SUFFIXES:
+            found.append(SubmissionFile(child.stem, child))
+        elif child.is_dir():
+            notebooks = sorted(p for p in child.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            if len(notebooks) == 1:
+                found.append(SubmissionFile(child.name, notebooks[0]))
+            else:
+                problem = "no notebook" if not notebooks else f"{len(notebooks)} notebooks (expected one)"
+                found.append(SubmissionFile(child.name, child, problem=f"folder {child} holds {problem}"))
+    return found
+
+
+def content_hash(path: Path) -> str:
+    if not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- one submission
+
+def open_submission(path: Path, *, sandbox: bool = True, limits: Limits = Limits(), secrets: list[Path] = (),
+                    budget_seconds: float = 300.0) -> SandboxBackend:
+    """A (not yet started) worker backend for a submission file."""
+    if sandbox and not sandbox_available():
+        raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
+    return SandboxBackend(submission_cells(path), filename=path.name, limits=limits, sandbox=sandbox,
+                          secrets=list(secrets), budget_seconds=budget_seconds)
+
+
+class _Inject:
+    """Hands the session's Student to the hidden tests and keeps their outcomes."""
+
+    def __init__(self, student: Student):
+        self.student = student
+        self.outcomes: list[TestOutcome] = []
+
+    @staticmethod
+    def _plugin():
+        from rlgrade.testing import plugin  # noqa: PLC0415
+
+        return plugin
+
+    def pytest_configure(self, config) -> None:
+        config.stash[self._plugin().STUDENT_KEY] = self.student
+
+    def pytest_sessionfinish(self, session) -> None:
+        self.outcomes = self._plugin().collected_results(session.config)
+
+
+def run_hidden_tests(course: Course, assignment: str, student: Student, *,
+                     questions: tuple[str, ...] | None = None, profile: str = "grading") -> list[TestOutcome]:
+    """Run ``autograder/<assignment>/`` against ``student`` in this process."""
+    import pytest  # noqa: PLC0415
+
+    tests = course.tests_dir(assignment)
+    if not tests.is_dir():
+        raise FileNotFoundError(f"no hidden tests for {assignment}: {tests} does not exist")
+    args = [str(tests), "-q", "-p", "no:cacheprovider", "-p", "rlgrade.testing.plugin", "--strict-markers",
+            f"--rootdir={course.root}", f"--rlgrade-profile={profile}", "-o", "addopts=", "-o", "testpaths=",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "console_output_style=classic"]
+    if questions:
+        args.append(f"--rlgrade-questions={','.join(questions)}")
+    inject = _Inject(student)
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[inject])
+    if code not in (0, 1) or not inject.outcomes:
+        raise RuntimeError(f"hidden tests for {assignment} could not run (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
+    return inject.outcomes
+
+
+def summarize(submission: SubmissionFile, assignment: str, outcomes: list[TestOutcome], warnings=(), output="",
+              seconds=0.0) -> SubmissionResult:
+    by_question: dict[str, list[TestOutcome]] = {}
+    for outcome in outcomes:
+        by_question.setdefault(outcome.question, []).append(outcome)
+    questions = {
+        name: QuestionResult(name, sum(t.points for t in tests), sum(t.max_points for t in tests), tuple(tests))
+        for name, tests in by_question.items()
+    }
+    return SubmissionResult(
+        student=submission.student, assignment=assignment, path=str(submission.path),
+        content_hash=content_hash(submission.path), status="graded", error=None,
+        score=sum(q.score for q in questions.values()), max_score=sum(q.max_score for q in questions.values()),
+        questions=questions, warnings=tuple(warnings), output=output, seconds=seconds,
+    )
+
+
+def error_result(submission: SubmissionFile, assignment: str, message: str, output: str = "",
+                 seconds: float = 0.0) -> SubmissionResult:
+    return SubmissionResult(
+        student=submission.student, assignment=assignment, path=str(submission.path),
+        content_hash=content_hash(submission.path), status="error", error=message, score=0.0, max_score=0.0,
+        questions={}, output=output, seconds=seconds,
+    )
+
+
+def grade_submission(course: Course, assignment: str, submission: SubmissionFile, options: GradeOptions) -> SubmissionResult:
+    """Grade one submission in this process (its code runs in a sandboxed worker)."""
+    started = time.monotonic()
+    if submission.problem:
+        return error_result(submission, assignment, submission.problem)
+    try:
+        backend = open_submission(submission.path, sandbox=options.sandbox, limits=options.limits,
+                                  secrets=course.secrets(), budget_seconds=options.submission_seconds)
+    except NotebookError as exc:
+        return error_result(submission, assignment, str(exc))
+    try:
+        try:
+            backend.start()
+        except StudentError as exc:
+            return error_result(submission, assignment, f"{submission.path.name}: {exc}",
+                                output="".join(backend.output), seconds=time.monotonic() - started)
+        outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions)
+    finally:
+        backend.close()
+    warnings = [f"cell {e['cell']} raised while loading:\n{e['error']}" for e in backend.load_errors]
+    return summarize(submission, assignment, outcomes, warnings, "".join(backend.output)[-4000:],
+                     time.monotonic() - started)
+
+
+# ---------------------------------------------------------------- a batch
+
+def _grade_task(course_root: str, assignment: str, submission: SubmissionFile, options: GradeOptions) -> dict:
+    return asdict(grade_submission(Course(Path(course_root)), assignment, submission, options))
+
+
+def result_from_dict(data: dict) -> SubmissionResult:
+    questions = {
+        name: QuestionResult(q["name"], q["score"], q["max_score"], tuple(TestOutcome(**t) for t in q["tests"]))
+        for name, q in data["questions"].items()
+    }
+    return SubmissionResult(**{**data, "questions": questions, "warnings": tuple(data["warnings"])})
+
+
+def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFile], *, options: GradeOptions,
+                workers: int = 1) -> Iterator[SubmissionResult]:
+    """Grade every submission, ``workers`` at a time, each in its own grader process; yields as they finish."""
+    if options.sandbox and not sandbox_available():
+        raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
+    deadline = options.submission_seconds + options.limits.startup_seconds + 60
+    tasks = [(s, _grade_task, (str(course.root), assignment, s, options)) for s in submissions]
+    for submission, outcome in run_tasks(tasks, workers=workers, deadline=deadline):
+        if isinstance(outcome, TaskFailed):
+            yield error_result(submission, assignment, outcome.reason, seconds=outcome.seconds)
+        else:
+            yield result_from_dict(outcome)
+
+
+def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: str | None = None, workers: int = 1,
+          json_path: Path | None = None, options: GradeOptions = GradeOptions(),
+          on_result: Callable[[SubmissionResult, int, int], None] | None = None) -> GradeReport:
+    """Grade submissions into the gradebook (each result is stored as soon as it arrives).
+
+    ``on_result(result, done, total)`` is called after each submission (progress bars).
+    """
+    from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415 - the gradebook imports our records
+
+    course.require(assignment)
+    submissions = discover(paths)
+    gradebook = Gradebook(gradebook_url or DEFAULT_URL)
+    results = []
+    for result in grade_batch(course, assignment, submissions, options=options, workers=workers):
+        gradebook.record(result)
+        results.append(result)
+        if on_result is not None:
+            on_result(result, len(results), len(submissions))
+    report = GradeReport(assignment, tuple(sorted(results, key=lambda r: r.student)))
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return report

@@ -1,0 +1,152 @@
+"""The gradebook: students, assignments, submissions, every grading run and its per-test results.
+
+Any SQLAlchemy URL works (SQLite by default, PostgreSQL for a shared deployment).
+A regrade adds a new :class:`Grading` and moves the submission's ``current``
+pointer to it: the latest result is what counts, earlier ones stay as history.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from rlgrade.grade import QuestionResult, SubmissionResult
+from rlgrade.testing.plugin import TestOutcome
+
+DEFAULT_URL = "sqlite:///gradebook.db"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StudentRow(Base):
+    __tablename__ = "students"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SubmissionRow(Base):
+    """One student's submission of one assignment; points at its current grading."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("student_id", "assignment_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id"))
+    current_grading_id: Mapped[int | None] = mapped_column(ForeignKey("gradings.id", use_alter=True), nullable=True)
+    gradings: Mapped[list["GradingRow"]] = relationship(
+        back_populates="submission", foreign_keys="GradingRow.submission_id", order_by="GradingRow.id")
+    current: Mapped["GradingRow | None"] = relationship(foreign_keys=[current_grading_id], post_update=True)
+
+
+class GradingRow(Base):
+    """One grading run of a submission (a regrade adds another)."""
+
+    __tablename__ = "gradings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    output: Mapped[str] = mapped_column(Text, default="")
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    submission: Mapped[SubmissionRow] = relationship(back_populates="gradings", foreign_keys=[submission_id])
+    tests: Mapped[list["TestResultRow"]] = relationship(back_populates="grading", order_by="TestResultRow.id",
+                                                        cascade="all, delete-orphan")
+
+
+class TestResultRow(Base):
+    __tablename__ = "test_results"
+    __test__ = False
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grading_id: Mapped[int] = mapped_column(ForeignKey("gradings.id"))
+    question: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(20))
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    grading: Mapped[GradingRow] = relationship(back_populates="tests")
+
+
+class Gradebook:
+    """A gradebook at a SQLAlchemy URL; tables are created on first use."""
+
+    def __init__(self, url: str = DEFAULT_URL):
+        self.url = url
+        self.engine = create_engine(url)
+        Base.metadata.create_all(self.engine)
+
+    def record(self, result: SubmissionResult, *, graded_at: datetime | None = None) -> int:
+        """Store one grading; it becomes the submission's current result. Returns the grading id."""
+        with Session(self.engine) as db, db.begin():
+            submission = self._submission(db, result.student, result.assignment)
+            grading = GradingRow(
+                graded_at=graded_at or datetime.now(timezone.utc), path=result.path, content_hash=result.content_hash,
+                status=result.status, error=result.error, score=result.score, max_score=result.max_score,
+                warnings=list(result.warnings), output=result.output, seconds=result.seconds,
+                tests=[TestResultRow(question=t.question, name=t.name, title=t.title, outcome=t.outcome,
+                                     points=t.points, max_points=t.max_points, message=t.message)
+                       for q in result.questions.values() for t in q.tests],
+            )
+            submission.gradings.append(grading)
+            db.flush()
+            submission.current = grading
+            return grading.id
+
+    def _submission(self, db: Session, student: str, assignment: str) -> SubmissionRow:
+        if db.get(StudentRow, student) is None:
+            db.add(StudentRow(id=student))
+        if db.get(AssignmentRow, assignment) is None:
+            db.add(AssignmentRow(id=assignment))
+        row = db.scalar(select(SubmissionRow).where(SubmissionRow.student_id == student,
+                                                    SubmissionRow.assignment_id == assignment))
+        if row is None:
+            row = SubmissionRow(student_id=student, assignment_id=assignment)
+            db.add(row)
+        return row
+
+    def current_results(self, assignment: str) -> list[SubmissionResult]:
+        """The current result of every student for ``assignment``, sorted by student."""
+        with Session(self.engine) as db:
+            rows = db.scalars(select(SubmissionRow).where(SubmissionRow.assignment_id == assignment)
+                              .order_by(SubmissionRow.student_id)).all()
+            return [to_result(row.student_id, assignment, row.current) for row in rows if row.current is not None]
+
+    def history(self, student: str, assignment: str) -> list[SubmissionResult]:
+        """Every grading of one submission, oldest first."""
+        with Session(self.engine) as db:
+            row = db.scalar(select(SubmissionRow).where(SubmissionRow.student_id == student,
+                                                        SubmissionRow.assignment_id == assignment))
+            return [] if row is None else [to_result(student, assignment, g) for g in row.gradings]
+
+    def assignments(self) -> list[str]:
+        with Session(self.engine) as db:
+            return list(db.scalars(select(AssignmentRow.id).order_by(AssignmentRow.id)))
+
+
+def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionResult:
+    tests: dict[str, list[TestOutcome]] = {}
+    for t in grading.tests:
+        tests.setdefault(t.question, []).append(
+            TestOutcome(t.name, t.question, t.outcome, t.points, t.max_points, t.message, t.title))
+    questions = {name: QuestionResult(name, sum(t.points for t in ts), sum(t.max_points for t in ts), tuple(ts))
+                 for name, ts in tests.items()}
+    warnings = grading.warnings if isinstance(grading.warnings, list) else json.loads(grading.warnings or "[]")
+    return SubmissionResult(student, assignment, grading.path, grading.content_hash, grading.status, grading.error,
+                            grading.score, grading.max_score, questions, tuple(warnings), grading.output,
+                            grading.seconds)

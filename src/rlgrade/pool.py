@@ -1,0 +1,88 @@
+"""Run grading tasks in short-lived child processes, a few at a time.
+
+Children are forked from a forkserver that has already imported torch, pytest and
+hypothesis, so starting one costs milliseconds, and each task gets a clean pytest
+and module state. A child that crashes, or runs past its deadline, still produces
+an outcome for its task (``TaskFailed``), so a batch always finishes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Callable, Iterator
+
+PRELOAD = ["torch", "pytest", "hypothesis", "rlgrade.grade", "rlgrade.validate", "rlgrade.testing.plugin"]
+
+
+@dataclass(frozen=True)
+class TaskFailed:
+    """A task whose child process died or overran; ``reason`` says which."""
+
+    reason: str
+    seconds: float
+
+
+def context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def _child(conn, fn: Callable, args: tuple) -> None:
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(1)
+    try:
+        payload = {"ok": fn(*args)}
+    except Exception as exc:  # noqa: BLE001 - the task's failure is its outcome
+        payload = {"error": f"{type(exc).__name__}: {exc}"}
+    conn.send(json.dumps(payload))
+    conn.close()
+
+
+def run_tasks(tasks: list[tuple[object, Callable, tuple]], *, workers: int, deadline: float) -> Iterator[tuple[object, object]]:
+    """Yield ``(key, fn(*args))`` for each task as it finishes; ``fn`` returns JSON-able data.
+
+    A task that raises yields ``TaskFailed`` with the exception; one that dies or
+    runs longer than ``deadline`` seconds is killed and yields ``TaskFailed``.
+    """
+    if workers < 1:
+        raise ValueError(f"workers={workers!r} must be at least 1")
+    ctx = context()
+    pending = list(tasks)
+    running: dict = {}
+    while pending or running:
+        while pending and len(running) < workers:
+            key, fn, args = pending.pop(0)
+            reader, writer = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_child, args=(writer, fn, args), daemon=True)
+            process.start()
+            writer.close()
+            running[reader] = (key, process, time.monotonic())
+        for reader in wait(list(running), timeout=0.5):
+            key, process, started = running.pop(reader)
+            yield key, receive(reader, process, started)
+        for reader, (key, process, started) in list(running.items()):
+            if time.monotonic() - started > deadline:
+                process.kill()
+                process.join()
+                running.pop(reader)
+                yield key, TaskFailed(f"took longer than {deadline:.0f} s and was stopped", time.monotonic() - started)
+
+
+def receive(reader, process, started: float) -> object:
+    try:
+        payload = json.loads(reader.recv())
+    except (EOFError, OSError, ValueError):
+        process.join(5)
+        return TaskFailed(f"the grader process died (exit code {process.exitcode})", time.monotonic() - started)
+    finally:
+        reader.close()
+    process.join(5)
+    if "error" in payload:
+        return TaskFailed(f"internal grader error: {payload['error']}", time.monotonic() - started)
+    return payload["ok"]

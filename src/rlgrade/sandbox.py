@@ -1,0 +1,257 @@
+"""Start a worker for one submission and talk to it through the call interface.
+
+The worker is a separate Python process inside bubblewrap: no network (all
+namespaces unshared), a read-only view of the system and the Python installation
+only (never the course: no ``solutions/``, ``autograder/``, gradebook or other
+submissions), a private tmpfs, rlimits on memory, CPU time, file size and open files,
+and a seccomp filter against new processes. The grader enforces wall-clock
+deadlines per call; a worker that hangs or dies is killed and can be restarted.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rlgrade.worker.codec import CodecError, decode, encode
+
+WORKER_PACKAGE = Path(__file__).parent / "worker"
+SANDBOX_ROOT = "/opt/rlgrade"
+BOOTSTRAP = """
+import sys
+sys.path.insert(0, {root!r})
+import torch
+from rlgrade_worker import seccomp, server
+if {seccomp} and seccomp.supported():
+    seccomp.install()
+server.serve({read_fd}, {write_fd})
+"""
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up on this machine."""
+
+
+class WorkerTimeout(Exception):
+    """The worker did not answer within the deadline; it has been killed."""
+
+
+class WorkerDied(Exception):
+    """The worker process ended (crash, os._exit, resource limit)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one worker process."""
+
+    memory_bytes: int = 4 * 1024**3
+    """Address-space limit (RLIMIT_AS); torch alone maps about 0.5 GiB."""
+    cpu_seconds: int = 120
+    """CPU time for the whole worker (RLIMIT_CPU)."""
+    file_bytes: int = 64 * 1024**2
+    """Largest file the submission may write in its private tmpfs."""
+    open_files: int = 256
+    """Open file descriptors."""
+    call_seconds: float = 10.0
+    """Wall-clock deadline for one call (or for loading the code)."""
+    startup_seconds: float = 60.0
+    """Wall-clock deadline for the worker to start (imports torch)."""
+    output_bytes: int = 16 * 1024
+    """How much of the submission's stdout/stderr is kept (the tail)."""
+
+    def __post_init__(self):
+        for name in ("memory_bytes", "cpu_seconds", "file_bytes", "open_files", "call_seconds", "startup_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be positive")
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def sandbox_available() -> bool:
+    """True when bubblewrap can create the namespaces it needs here."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return False
+    probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def readonly_paths() -> list[str]:
+    """What the worker may see: the OS and the Python installation that has torch."""
+    import torch  # noqa: PLC0415 - only to locate its installation
+
+    candidates = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/alternatives",
+                  sys.base_prefix, sys.prefix, str(Path(torch.__file__).parents[1])]
+    seen: list[str] = []
+    for path in candidates:
+        real = os.path.realpath(path)
+        if os.path.exists(path) and path not in seen:
+            seen.append(path)
+            if real != path and real not in seen:
+                seen.append(real)
+    return seen
+
+
+def check_not_exposed(paths: list[str], secrets: list[Path]) -> None:
+    for path in paths:
+        for secret in secrets:
+            if secret.resolve().is_relative_to(Path(path).resolve()):
+                raise SandboxError(f"the sandbox would expose {secret} through {path}; move the course or the venv")
+
+
+def sandbox_command(read_fd: int, write_fd: int, *, secrets: list[Path]) -> list[str]:
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap) or pass --no-sandbox")
+    paths = readonly_paths()
+    check_not_exposed(paths, secrets)
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+           "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "OMP_NUM_THREADS", "1",
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    for path in paths:
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--ro-bind", str(WORKER_PACKAGE), f"{SANDBOX_ROOT}/rlgrade_worker"]
+    code = BOOTSTRAP.format(root=SANDBOX_ROOT, seccomp=True, read_fd=read_fd, write_fd=write_fd)
+    return cmd + [sys.executable, "-I", "-u", "-c", code]
+
+
+def unsandboxed_command(read_fd: int, write_fd: int) -> list[str]:
+    code = BOOTSTRAP.format(root=str(WORKER_PACKAGE.parent), seccomp=False, read_fd=read_fd, write_fd=write_fd)
+    code = code.replace("rlgrade_worker", "rlgrade.worker")
+    return [sys.executable, "-I", "-u", "-c", code]
+
+
+def apply_limits(limits: Limits):
+    import resource  # noqa: PLC0415 - POSIX only, used in the child
+
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return preexec
+
+
+class Worker:
+    """One running worker process and a framed, deadline-bound channel to it."""
+
+    def __init__(self, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
+        self.limits = limits
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
+        if sandbox:
+            cmd = sandbox_command(req_r, resp_w, secrets=list(secrets))
+        else:
+            cmd = unsandboxed_command(req_r, resp_w)
+        self.process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(req_r, resp_w), start_new_session=True, preexec_fn=apply_limits(limits),
+        )
+        os.close(req_r)
+        os.close(resp_w)
+        self.output: collections.deque[bytes] = collections.deque()
+        self._output_size = 0
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+        ready = self._read(limits.startup_seconds)
+        if not (isinstance(ready, dict) and ready.get("ready")):
+            self.kill()
+            raise WorkerDied("the worker did not start")
+
+    def request(self, message: dict, timeout: float | None = None) -> object:
+        """Send one request and wait for its response (raises WorkerTimeout / WorkerDied)."""
+        frame = encode(message)
+        try:
+            os.write(self._req_w, len(frame).to_bytes(8, "little"))
+            view = memoryview(frame)
+            while view:
+                view = view[os.write(self._req_w, view):]
+        except (BrokenPipeError, OSError):
+            raise WorkerDied(self.death_reason()) from None
+        return self._read(timeout if timeout is not None else self.limits.call_seconds)
+
+    def _read(self, timeout: float) -> object:
+        deadline = time.monotonic() + timeout
+        head = self._read_exactly(8, deadline)
+        length = int.from_bytes(head, "little")
+        try:
+            if length > 64 * 1024 * 1024:
+                raise CodecError(f"the worker sent a frame of {length} bytes")
+            return decode(self._read_exactly(length, deadline))
+        except CodecError:
+            self.kill()
+            raise
+
+    def _read_exactly(self, n: int, deadline: float) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._resp_r], [], [], max(left, 0))
+            if not ready:
+                self.kill()
+                raise WorkerTimeout()
+            chunk = os.read(self._resp_r, min(n - got, 1 << 20))
+            if not chunk:
+                reason = self.death_reason()
+                self.kill()
+                raise WorkerDied(reason)
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _drain_output(self) -> None:
+        for chunk in iter(lambda: self.process.stdout.read1(4096), b""):
+            self.output.append(chunk)
+            self._output_size += len(chunk)
+            while self._output_size > self.limits.output_bytes and len(self.output) > 1:
+                self._output_size -= len(self.output.popleft())
+
+    def output_tail(self) -> str:
+        return b"".join(self.output)[-self.limits.output_bytes:].decode(errors="replace")
+
+    def death_reason(self) -> str:
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.returncode
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed: memory or time limit)", "SIGXFSZ": " (file size limit)"}
+            return f"the worker was killed by {name}{hint.get(name, '')}"
+        return f"the worker exited with status {code}"
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        for fd in (self._req_w, self._resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._req_w = self._resp_r = -1
+
+    close = kill
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.kill()

@@ -1,0 +1,160 @@
+"""The pytest plugin that runs hidden tests against one submission and collects grades.
+
+Loaded by ``autograder/conftest.py``. Tests get a session-scoped ``student`` fixture
+(a :class:`~rlgrade.testing.student.Student`); points and questions come from markers:
+
+- ``@pytest.mark.points(n)`` — the test's weight (default 1);
+- ``@pytest.mark.question("name")`` — the graded function (default: the test file's
+  name without ``test_``).
+
+Results are frozen :class:`TestOutcome` records kept in ``config.stash`` (no globals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from rlgrade.testing.student import Student
+
+MAX_MESSAGE_CHARS = 3000
+
+settings.register_profile(
+    "grading",
+    derandomize=True,  # a regrade draws the same inputs, so it gives the same score
+    max_examples=25,
+    deadline=None,
+    database=None,
+    print_blob=False,
+    # shrink (the smallest failing input is what a TA reads) but skip "explain",
+    # which re-runs a failing test hundreds of times
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+settings.register_profile("student", parent=settings.get_profile("grading"), derandomize=False, max_examples=10)
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One hidden test's result for one submission."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    question: str
+    outcome: str
+    """'passed', 'failed' or 'error' (the test itself broke)."""
+    points: float
+    max_points: float
+    message: str | None
+    title: str = ""
+    """The test's docstring, first line: safe to show students."""
+
+
+STUDENT_KEY = pytest.StashKey[Student]()
+RESULTS_KEY = pytest.StashKey[dict]()
+META_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("rlgrade")
+    group.addoption("--student", default=None, help="a submission (.py or .ipynb) to run the hidden tests against")
+    group.addoption("--student-no-sandbox", action="store_true", help="run --student without bubblewrap")
+    group.addoption("--rlgrade-profile", default="grading", choices=["grading", "student"])
+    group.addoption("--rlgrade-questions", default=None, help="comma-separated questions to run (default: all)")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "points(n): points for this test (default 1)")
+    config.addinivalue_line("markers", "question(name): the graded function this test checks")
+    settings.load_profile(config.getoption("--rlgrade-profile"))
+    config.stash[RESULTS_KEY] = {}
+    config.stash[META_KEY] = {}
+
+
+def question_of(item) -> str:
+    marker = item.get_closest_marker("question")
+    if marker is not None:
+        return marker.args[0]
+    stem = Path(str(item.fspath)).stem
+    return stem.removeprefix("test_")
+
+
+def points_of(item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker is not None else 1.0
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    wanted = config.getoption("--rlgrade-questions")
+    wanted = set(wanted.split(",")) if wanted else None
+    keep, drop = [], []
+    for item in items:
+        question = question_of(item)
+        (keep if wanted is None or question in wanted else drop).append(item)
+        doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+        title = doc.strip().splitlines()[0] if doc.strip() else item.name
+        config.stash[META_KEY][item.nodeid] = (question, points_of(item), title)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def student(request) -> Student:
+    config = request.config
+    if STUDENT_KEY in config.stash:
+        return config.stash[STUDENT_KEY]
+    path = config.getoption("--student")
+    if path is None:
+        raise pytest.UsageError("no submission: run through `rlgrade grade` or pass --student PATH")
+    from rlgrade.grade import open_submission  # noqa: PLC0415 - only for this developer path
+
+    backend = open_submission(Path(path), sandbox=not config.getoption("--student-no-sandbox"))
+    request.addfinalizer(backend.close)
+    config.stash[STUDENT_KEY] = Student(backend)
+    return config.stash[STUDENT_KEY]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        record(item, call, report)
+
+
+def record(item, call, report) -> None:
+    question, points, title = item.config.stash[META_KEY][item.nodeid]
+    if report.passed:
+        state, message = "passed", None
+    elif report.skipped:
+        state, message = "skipped", skip_reason(report)
+    else:
+        failed_in_test = report.when == "call" and call.excinfo is not None
+        state = "failed" if failed_in_test else "error"
+        message = explain(call.excinfo) if call.excinfo is not None else str(report.longrepr)
+    item.config.stash[RESULTS_KEY][item.nodeid] = TestOutcome(
+        name=item.name, question=question, outcome=state, points=points if state == "passed" else 0.0,
+        max_points=points, message=message[:MAX_MESSAGE_CHARS] if message else None, title=title,
+    )
+
+
+def skip_reason(report) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+
+
+def explain(excinfo) -> str:
+    """The assertion's own message plus hypothesis' falsifying example, without our traceback."""
+    exc = excinfo.value
+    text = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+    notes = [str(n) for n in getattr(exc, "__notes__", [])]
+    return text + ("\n" + "\n".join(notes) if notes else "")
+
+
+def collected_results(config) -> list[TestOutcome]:
+    return list(config.stash[RESULTS_KEY].values())

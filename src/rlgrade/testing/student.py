@@ -1,0 +1,191 @@
+"""The grader's handle on a submission: ``student.ppo_clip_loss(...)`` calls across the boundary.
+
+Hidden tests see a :class:`Student`; they never see the worker process, the
+submission's source or its objects — only the plain data the worker sends back,
+decoded by the grader's own codec.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+
+from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+from rlgrade.worker.codec import CodecError, decode, encode
+from rlgrade.worker.server import Session
+
+
+class StudentError(AssertionError):
+    """The student's function raised, timed out, crashed its worker or returned junk."""
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one call to a student's function produced."""
+
+    value: object
+    """The return value, as plain data (tensors, floats, tuples, ...)."""
+    mutated: tuple = ()
+    """Positions / names of tensor arguments the function modified in place."""
+    grads: tuple | None = None
+    """Gradients w.r.t. the requested inputs, in the order asked, when requested."""
+
+
+class Backend(Protocol):
+    def request(self, message: dict) -> dict: ...
+    def close(self) -> None: ...
+
+
+class InProcessBackend:
+    """Trusted code only (reference, misconceptions): same codec round trip, no process."""
+
+    def __init__(self, namespace: dict):
+        self.session = Session(dict(namespace))
+        self.load_errors: list = []
+
+    def request(self, message: dict) -> dict:
+        return decode(self.session.handle(encode(message)))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class SandboxBackend:
+    """A submission's code in a (re)startable worker with per-call and total deadlines."""
+
+    cells: list
+    filename: str
+    limits: Limits = Limits()
+    sandbox: bool = True
+    secrets: list = field(default_factory=list)
+    budget_seconds: float = 300.0
+    max_timeouts_per_function: int = 2
+    max_restarts: int = 5
+    load_errors: list = field(default_factory=list)
+    output: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self._worker: Worker | None = None
+        self._started = time.monotonic()
+        self._timeouts: dict[str, int] = {}
+        self._restarts = 0
+        self._fatal: str | None = None
+
+    def request(self, message: dict) -> dict:
+        fn = message.get("fn", "")
+        if self._fatal:
+            raise StudentError(self._fatal)
+        if self._timeouts.get(fn, 0) >= self.max_timeouts_per_function:
+            raise StudentError(f"{fn} timed out {self._timeouts[fn]} times already; not called again")
+        if time.monotonic() - self._started > self.budget_seconds:
+            raise StudentError(f"the submission used up its grading time ({self.budget_seconds:.0f} s)")
+        worker = self._ensure_worker()
+        try:
+            return worker.request(message)
+        except WorkerTimeout:
+            self._timeouts[fn] = self._timeouts.get(fn, 0) + 1
+            self._lost_worker()
+            raise StudentError(f"{fn} did not return within {self.limits.call_seconds:g} s (infinite loop?)") from None
+        except WorkerDied as exc:
+            self._lost_worker()
+            raise StudentError(f"calling {fn} ended the worker process: {exc}") from None
+        except CodecError as exc:
+            self._lost_worker()
+            raise StudentError(f"{fn} returned something that cannot be read: {exc}") from None
+
+    def _ensure_worker(self) -> Worker:
+        if self._worker is not None:
+            return self._worker
+        if self._restarts > self.max_restarts:
+            self._fatal = f"the worker was restarted {self.max_restarts} times; giving up on this submission"
+            raise StudentError(self._fatal)
+        self._restarts += 1
+        worker = Worker(limits=self.limits, sandbox=self.sandbox, secrets=self.secrets)
+        try:
+            loaded = worker.request({"op": "load", "cells": self.cells, "filename": self.filename})
+        except WorkerTimeout:
+            self._fatal = f"running the notebook's code did not finish within {self.limits.call_seconds:g} s"
+            worker.kill()
+            raise StudentError(self._fatal) from None
+        except (WorkerDied, CodecError) as exc:
+            self._fatal = f"running the notebook's code ended the worker: {exc}"
+            self.output.append(worker.output_tail())
+            worker.kill()
+            raise StudentError(self._fatal) from None
+        if not self.load_errors and isinstance(loaded, dict):
+            self.load_errors = list(loaded.get("errors") or [])
+        self._worker = worker
+        return worker
+
+    def _lost_worker(self) -> None:
+        if self._worker is not None:
+            self.output.append(self._worker.output_tail())
+            self._worker.kill()
+        self._worker = None
+
+    def start(self) -> None:
+        """Load the code now (so that a broken notebook is seen before any test)."""
+        self._ensure_worker()
+
+    @property
+    def fatal(self) -> str | None:
+        return self._fatal
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self.output.append(self._worker.output_tail())
+            self._worker.kill()
+            self._worker = None
+
+
+class Student:
+    """Calls a submission's functions by name; values come back as plain data."""
+
+    def __init__(self, backend: Backend):
+        self._backend = backend
+
+    def call(self, fn: str, *args, **kwargs) -> CallResult:
+        return self._request(fn, args, kwargs, None)
+
+    def grad(self, fn: str, args: tuple, kwargs: dict | None = None, *, wrt: list, output: int | None = None,
+             cotangent: torch.Tensor | None = None) -> CallResult:
+        """Call ``fn`` and differentiate ``<value[output], cotangent>`` w.r.t. ``wrt`` (positions or names)."""
+        grad = {"wrt": list(wrt), "output": output, "cotangent": cotangent}
+        return self._request(fn, args, kwargs or {}, grad)
+
+    def __getattr__(self, fn: str):
+        if fn.startswith("_"):
+            raise AttributeError(fn)
+        return lambda *args, **kwargs: self.call(fn, *args, **kwargs).value
+
+    def _request(self, fn: str, args: tuple, kwargs: dict, grad: dict | None) -> CallResult:
+        message = {"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs), "grad": grad}
+        response = self._backend.request(message)
+        if not isinstance(response, dict) or not isinstance(response.get("ok"), bool):
+            raise StudentError(f"{fn}: the worker sent a malformed response")
+        if not response["ok"]:
+            raise StudentError(describe_error(fn, response.get("error")))
+        grads = response.get("grads")
+        mutated = response.get("mutated") or []
+        return CallResult(
+            value=response.get("value"),
+            mutated=tuple(m for m in mutated if isinstance(m, (int, str))),
+            grads=tuple(grads) if isinstance(grads, list) else None,
+        )
+
+
+def describe_error(fn: str, error: object) -> str:
+    if not isinstance(error, dict):
+        return f"{fn} failed"
+    kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
+    if kind == "NotImplementedError":
+        return f"{fn} is not implemented yet (it raises NotImplementedError)"
+    if kind == "MissingFunction":
+        return message
+    if kind == "GradientError":
+        return f"{fn}: could not differentiate the result: {message}"
+    return f"{fn} raised {kind}:\n{message}"

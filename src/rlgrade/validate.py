@@ -1,0 +1,180 @@
+"""``rlgrade validate``: do the hidden tests separate right from wrong?
+
+For every question of an assignment: the reference must get full marks, the
+untouched release stub 0, every known misconception must lose points, and every
+independent correct rewrite must get full marks. Variants run in-process (they are
+trusted course code) through the same codec round trip as submissions; the stub
+runs as a real submission: the release notebook, through the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rlgrade.course import Course
+from rlgrade.grade import GradeOptions, SubmissionFile, grade_submission, run_hidden_tests
+from rlgrade.pool import TaskFailed, run_tasks
+from rlgrade.release import assignment_questions, release
+from rlgrade.testing.plugin import TestOutcome
+from rlgrade.testing.student import InProcessBackend, Student
+from rlgrade.testing.variants import Variant, collect, load_module
+
+MIN_MISCONCEPTIONS = 3
+MIN_REWRITES = 1
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """How one variant of a question scored."""
+
+    variant: Variant
+    score: float
+    max_score: float
+    failed: tuple[str, ...]
+    """Names of the tests it failed."""
+
+    @property
+    def ok(self) -> bool:
+        if self.variant.kind == "misconception":
+            return self.score < self.max_score
+        return self.max_score > 0 and self.score == self.max_score
+
+
+@dataclass(frozen=True)
+class QuestionReport:
+    question: str
+    reference_score: float
+    max_score: float
+    stub_score: float
+    misconceptions: tuple[VariantResult, ...]
+    rewrites: tuple[VariantResult, ...]
+    reference_failures: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.max_score == 0:
+            found.append("has no hidden tests")
+        if self.reference_score != self.max_score:
+            found.append(f"reference scores {self.reference_score:g}/{self.max_score:g} (fails {', '.join(self.reference_failures)})")
+        if self.stub_score != 0:
+            found.append(f"untouched stub scores {self.stub_score:g}")
+        if len(self.misconceptions) < MIN_MISCONCEPTIONS:
+            found.append(f"has {len(self.misconceptions)} misconceptions (at least {MIN_MISCONCEPTIONS} wanted)")
+        if len(self.rewrites) < MIN_REWRITES:
+            found.append(f"has {len(self.rewrites)} rewrites (at least {MIN_REWRITES} wanted)")
+        found += [f"misconception {v.variant.name} ({v.variant.description}) passes every test"
+                  for v in self.misconceptions if not v.ok]
+        found += [f"rewrite {v.variant.name} loses points on {', '.join(v.failed)}" for v in self.rewrites if not v.ok]
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ValidateReport:
+    assignment: str
+    questions: tuple[QuestionReport, ...]
+    problems: tuple[str, ...] = ()
+    """Problems not tied to one question (stale release, stub could not run, ...)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(q.ok for q in self.questions)
+
+
+def variants_of(course: Course, assignment: str) -> dict[str, list[tuple[Variant, Path]]]:
+    """question → [(variant, module path)] from ``autograder/<assignment>/variants/*.py``."""
+    found: dict[str, list[tuple[Variant, Path]]] = {}
+    for path in sorted((course.tests_dir(assignment) / "variants").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module = load_module(path, f"rlgrade_variants.{assignment}.{path.stem}")
+        for variant, _fn in collect(module):
+            found.setdefault(variant.question, []).append((variant, path))
+    return found
+
+
+def variant_namespace(course: Course, assignment: str, replacements: dict[str, tuple[str, str]]) -> dict:
+    """The reference module's namespace with some questions replaced by variants."""
+    reference = load_module(course.solution_module(assignment), f"rlgrade_solutions.{assignment}")
+    namespace = {k: v for k, v in vars(reference).items() if not k.startswith("__")}
+    for question, (path, name) in replacements.items():
+        module = load_module(Path(path), f"rlgrade_variants.{assignment}.{Path(path).stem}")
+        namespace[question] = getattr(module, name)
+    return namespace
+
+
+def _round_task(course_root: str, assignment: str, replacements: dict, questions: list[str] | None) -> list[dict]:
+    course = Course(Path(course_root))
+    student = Student(InProcessBackend(variant_namespace(course, assignment, replacements)))
+    outcomes = run_hidden_tests(course, assignment, student, questions=tuple(questions) if questions else None)
+    return [asdict(o) for o in outcomes]
+
+
+def _stub_task(course_root: str, assignment: str, sandbox: bool) -> list[dict]:
+    course = Course(Path(course_root))
+    stub = SubmissionFile("untouched-stub", course.release_notebook(assignment))
+    result = grade_submission(course, assignment, stub, GradeOptions(sandbox=sandbox))
+    if result.status != "graded":
+        raise RuntimeError(f"the release notebook could not be graded: {result.error}")
+    return [asdict(t) for q in result.questions.values() for t in q.tests]
+
+
+def plan_rounds(variants: dict[str, list[tuple[Variant, Path]]], kind: str, only: set[str] | None) -> list[dict]:
+    """Round i replaces each question by its i-th variant of ``kind``; questions stay independent."""
+    per_question = {q: [(v, p) for v, p in vs if v.kind == kind] for q, vs in variants.items()
+                    if only is None or q in only}
+    rounds = []
+    for i in range(max((len(vs) for vs in per_question.values()), default=0)):
+        rounds.append({q: (str(vs[i][1]), vs[i][0].name) for q, vs in per_question.items() if i < len(vs)})
+    return rounds
+
+
+def validate(course: Course, assignment: str, *, questions: list[str] | None = None, sandbox: bool = True,
+             workers: int | None = None) -> ValidateReport:
+    """Run the reference, the stub, every misconception and every rewrite through the hidden tests."""
+    all_questions = assignment_questions(course, assignment)
+    unknown = set(questions or []) - set(all_questions)
+    if unknown:
+        raise ValueError(f"questions={sorted(unknown)!r} are not in {assignment} (it has {', '.join(all_questions)})")
+    wanted = list(questions) if questions else all_questions
+    problems = [f"{p.relative_to(course.root)} is stale: run `rlgrade release`"
+                for p in release(course, only=[assignment], check=True).stale]
+    variants = variants_of(course, assignment)
+    tasks = [(("reference", None), _round_task, (str(course.root), assignment, {}, wanted)),
+             (("stub", None), _stub_task, (str(course.root), assignment, sandbox))]
+    for kind in ("misconception", "rewrite"):
+        for i, replacements in enumerate(plan_rounds(variants, kind, set(wanted))):
+            tasks.append(((kind, i), _round_task, (str(course.root), assignment, replacements, list(replacements))))
+    outcomes: dict = {}
+    for key, result in run_tasks(tasks, workers=workers or os.cpu_count() or 1, deadline=1800):
+        if isinstance(result, TaskFailed):
+            problems.append(f"{key[0]} run failed: {result.reason}")
+            result = []
+        outcomes[key] = [TestOutcome(**o) for o in result]
+    reports = [question_report(q, outcomes, variants.get(q, [])) for q in wanted]
+    return ValidateReport(assignment, tuple(reports), tuple(problems))
+
+
+def scores(outcomes: list[TestOutcome], question: str) -> tuple[float, float, tuple[str, ...]]:
+    mine = [o for o in outcomes if o.question == question]
+    return (sum(o.points for o in mine), sum(o.max_points for o in mine),
+            tuple(o.name for o in mine if o.outcome != "passed"))
+
+
+def question_report(question: str, outcomes: dict, variants: list[tuple[Variant, Path]]) -> QuestionReport:
+    reference, max_score, reference_failures = scores(outcomes[("reference", None)], question)
+    stub, _, _ = scores(outcomes[("stub", None)], question)
+    results: dict[str, list[VariantResult]] = {"misconception": [], "rewrite": []}
+    for kind in results:
+        mine = [v for v, _ in variants if v.kind == kind]
+        for i, variant in enumerate(mine):
+            score, variant_max, failed = scores(outcomes.get((kind, i), []), question)
+            results[kind].append(VariantResult(variant, score, variant_max or max_score, failed))
+    return QuestionReport(question, reference, max_score, stub, tuple(results["misconception"]),
+                          tuple(results["rewrite"]), reference_failures)

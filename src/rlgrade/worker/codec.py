@@ -1,0 +1,176 @@
+"""The wire format between the grader and a sandboxed worker.
+
+Plain data only: JSON for structure, raw little-endian bytes for tensors. Nothing is
+ever unpickled, so a submission can only ever hand the grader numbers, strings and
+tensors of whitelisted dtypes — never code or objects with behaviour.
+
+This module runs on both sides of the trust boundary, so it imports only the
+standard library and torch.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import torch
+
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 100_000
+
+DTYPES: dict[str, torch.dtype] = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
+}
+DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
+
+
+class CodecError(ValueError):
+    """A value cannot be encoded, or a frame is not well formed."""
+
+
+def encode(value: object) -> bytes:
+    """Serialize ``value`` (None, bool, int, float, str, tensors, lists, tuples, str-keyed dicts)."""
+    blobs: list[bytes] = []
+    offset = [0]
+
+    def walk(x: object, depth: int) -> object:
+        if depth > MAX_DEPTH:
+            raise CodecError(f"value is nested deeper than {MAX_DEPTH} levels")
+        # exact type checks: a subclass could override __eq__, __float__, ...
+        if x is None or type(x) in (bool, int, float, str):
+            return x
+        if isinstance(x, torch.Tensor):
+            return {"$t": tensor_header(x, blobs, offset)}
+        if type(x) is tuple:
+            return {"$tuple": [walk(item, depth + 1) for item in x]}
+        if type(x) is list:
+            return [walk(item, depth + 1) for item in x]
+        if type(x) is dict:
+            if not all(type(k) is str for k in x):
+                raise CodecError("dict keys must be str")
+            return {"$dict": [[k, walk(v, depth + 1)] for k, v in x.items()]}
+        raise CodecError(f"cannot send a value of type {type(x).__name__}")
+
+    header = json.dumps(walk(value, 0), allow_nan=True).encode()
+    payload = struct.pack("<I", len(header)) + header + b"".join(blobs)
+    if len(payload) > MAX_FRAME_BYTES:
+        raise CodecError(f"value is {len(payload)} bytes, more than the {MAX_FRAME_BYTES} allowed")
+    return payload
+
+
+def tensor_header(x: torch.Tensor, blobs: list[bytes], offset: list[int]) -> list:
+    plain = torch.Tensor.as_subclass(x, torch.Tensor).detach().to("cpu").contiguous()
+    name = DTYPE_NAMES.get(plain.dtype)
+    if name is None:
+        raise CodecError(f"tensors of dtype {plain.dtype} are not supported")
+    raw = plain.reshape(-1).view(torch.uint8).numpy().tobytes() if plain.numel() else b""
+    blobs.append(raw)
+    start = offset[0]
+    offset[0] += len(raw)
+    return [name, list(plain.shape), start, len(raw)]
+
+
+def decode(payload: bytes) -> object:
+    """Inverse of :func:`encode`; validates every length, dtype and shape it reads."""
+    if len(payload) < 4 or len(payload) > MAX_FRAME_BYTES:
+        raise CodecError("frame has an invalid length")
+    (header_len,) = struct.unpack_from("<I", payload)
+    if 4 + header_len > len(payload):
+        raise CodecError("frame header is truncated")
+    try:
+        tree = json.loads(payload[4 : 4 + header_len].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CodecError(f"frame header is not JSON: {exc}") from None
+    blob = memoryview(payload)[4 + header_len :]
+    budget = [MAX_ITEMS]
+
+    def walk(x: object, depth: int) -> object:
+        budget[0] -= 1
+        if depth > MAX_DEPTH or budget[0] < 0:
+            raise CodecError("frame is nested too deeply or has too many items")
+        if x is None or type(x) in (bool, int, float, str):
+            return x
+        if type(x) is list:
+            return [walk(item, depth + 1) for item in x]
+        if type(x) is dict and len(x) == 1:
+            (tag, body), = x.items()
+            if tag == "$t":
+                return tensor_from(body, blob)
+            if tag == "$tuple" and type(body) is list:
+                return tuple(walk(item, depth + 1) for item in body)
+            if tag == "$dict" and type(body) is list:
+                return {str(k): walk(v, depth + 1) for k, v in (pair_of(p) for p in body)}
+        raise CodecError("frame holds an unknown value")
+
+    return walk(tree, 0)
+
+
+def pair_of(p: object) -> tuple[str, object]:
+    if type(p) is not list or len(p) != 2 or type(p[0]) is not str:
+        raise CodecError("malformed dict entry")
+    return p[0], p[1]
+
+
+def tensor_from(body: object, blob: memoryview) -> torch.Tensor:
+    if type(body) is not list or len(body) != 4:
+        raise CodecError("malformed tensor header")
+    name, shape, start, nbytes = body
+    dtype = DTYPES.get(name) if type(name) is str else None
+    if dtype is None:
+        raise CodecError(f"unsupported tensor dtype {name!r}")
+    if type(shape) is not list or not all(type(d) is int and 0 <= d for d in shape) or len(shape) > 16:
+        raise CodecError("malformed tensor shape")
+    numel = 1
+    for d in shape:
+        numel *= d
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if type(start) is not int or type(nbytes) is not int or nbytes != numel * itemsize:
+        raise CodecError("tensor byte count does not match its shape")
+    if start < 0 or start + nbytes > len(blob):
+        raise CodecError("tensor bytes out of range")
+    if numel == 0:
+        return torch.empty(shape, dtype=dtype)
+    raw = bytearray(blob[start : start + nbytes])
+    return torch.frombuffer(raw, dtype=torch.uint8).view(dtype).reshape(shape).clone()
+
+
+def write_frame(stream, payload: bytes) -> None:
+    stream.write(struct.pack("<Q", len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream) -> bytes | None:
+    """One frame from a binary stream; None at end of stream."""
+    head = read_exactly(stream, 8)
+    if head is None:
+        return None
+    (length,) = struct.unpack("<Q", head)
+    if length > MAX_FRAME_BYTES:
+        raise CodecError(f"frame of {length} bytes is larger than the {MAX_FRAME_BYTES} allowed")
+    body = read_exactly(stream, length)
+    if body is None:
+        raise CodecError("stream ended inside a frame")
+    return body
+
+
+def read_exactly(stream, n: int) -> bytes | None:
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            if got == 0:
+                return None
+            raise CodecError("stream ended inside a frame")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,110 @@
+"""A seccomp filter that stops a submission from creating processes or exec'ing programs.
+
+Fork bombs, ``subprocess``, ``os.system`` and ``ptrace`` all fail with EPERM once the
+filter is installed; new *threads* (clone with CLONE_THREAD) are still allowed, since
+torch and Python need them. Installed by the worker after its own imports and before
+it runs any submitted code. Namespaces and rlimits (``rlgrade.sandbox``) do the rest.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import platform
+import struct
+
+# classic BPF opcodes
+LD_ABS_W = 0x20
+JEQ_K = 0x15
+JGE_K = 0x35
+JSET_K = 0x45
+RET_K = 0x06
+
+RET_ALLOW = 0x7FFF0000
+RET_KILL_PROCESS = 0x80000000
+RET_ERRNO = 0x00050000
+
+CLONE_THREAD = 0x00010000
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+# offsets in struct seccomp_data
+OFF_NR, OFF_ARCH, OFF_ARG0 = 0, 4, 16
+
+ARCHES = {
+    # machine: (AUDIT_ARCH, denied syscalls, clone, clone3)
+    "x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "ptrace": 101}, 56, 435),
+    "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "ptrace": 117}, 220, 435),
+}
+
+
+def supported() -> bool:
+    return platform.machine() in ARCHES
+
+
+def build_program(machine: str) -> list[tuple[int, int, int, int]]:
+    """(code, jt, jf, k) instructions; jumps are relative, resolved from labels below."""
+    arch, denied, clone_nr, clone3_nr = ARCHES[machine]
+    eperm = RET_ERRNO | errno.EPERM
+    # clone3 passes flags in a struct the filter cannot read: answer ENOSYS so that
+    # glibc falls back to clone(), whose flags we can check.
+    enosys = RET_ERRNO | errno.ENOSYS
+    body: list[tuple] = [
+        (LD_ABS_W, 0, 0, OFF_ARCH),
+        (JEQ_K, 1, 0, arch),
+        (RET_K, 0, 0, RET_KILL_PROCESS),
+        (LD_ABS_W, 0, 0, OFF_NR),
+        (JGE_K, "eperm", 0, 0x40000000),  # x32 ABI numbers
+    ]
+    body += [(JEQ_K, "eperm", 0, nr) for nr in denied.values()]
+    body += [
+        (JEQ_K, "enosys", 0, clone3_nr),
+        (JEQ_K, "clone", 0, clone_nr),
+        (RET_K, 0, 0, RET_ALLOW),
+        ("clone",),
+        (LD_ABS_W, 0, 0, OFF_ARG0),
+        (JSET_K, "allow", "eperm", CLONE_THREAD),
+        ("allow",),
+        (RET_K, 0, 0, RET_ALLOW),
+        ("eperm",),
+        (RET_K, 0, 0, eperm),
+        ("enosys",),
+        (RET_K, 0, 0, enosys),
+    ]
+    return resolve_labels(body)
+
+
+def resolve_labels(body: list[tuple]) -> list[tuple[int, int, int, int]]:
+    labels, position = {}, 0
+    for item in body:
+        if len(item) == 1:
+            labels[item[0]] = position
+        else:
+            position += 1
+    program, position = [], 0
+    for item in body:
+        if len(item) == 1:
+            continue
+        code, jt, jf, k = item
+        target = lambda j: labels[j] - position - 1 if isinstance(j, str) else j  # noqa: E731
+        program.append((code, target(jt), target(jf), k))
+        position += 1
+    return program
+
+
+def install() -> None:
+    """Apply the filter to this process and every thread it creates from now on."""
+    program = build_program(platform.machine())
+    raw = b"".join(struct.pack("<HBBI", code, jt, jf, k) for code, jt, jf, k in program)
+    buffer = ctypes.create_string_buffer(raw, len(raw))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = SockFprog(len(program), ctypes.addressof(buffer))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")

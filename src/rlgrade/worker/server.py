@@ -1,0 +1,172 @@
+"""The worker side of the call interface: it runs a submission's code and answers calls.
+
+In grading this runs inside the sandbox (see ``rlgrade.sandbox``), started as
+``python -I -c ...`` with only this package on its path. Everything here must be
+standard library + torch: the grader's own modules are not visible in the sandbox.
+
+Requests and responses are codec frames (plain data):
+
+- ``{"op": "load", "cells": [[index, source], ...], "filename": str}`` executes the
+  submission's code cells in order in one namespace; a cell that raises is recorded
+  and the next cell still runs (as when a student runs all cells of a notebook).
+- ``{"op": "call", "fn": str, "args": [...], "kwargs": {...}, "grad": None | {...}}``
+  calls one function. With ``grad = {"wrt": [0, "logp", ...], "output": int | None,
+  "cotangent": tensor | None}`` the worker also returns d<output, cotangent>/d(wrt),
+  computed here so that no autograd graph ever crosses the boundary.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import os
+import sys
+import traceback
+
+import torch
+
+from .codec import CodecError, decode, encode, read_frame, write_frame
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class Session:
+    """One submission's namespace and the handler for requests against it."""
+
+    def __init__(self, namespace: dict | None = None):
+        self.namespace = namespace if namespace is not None else {"__name__": "__main__", "__builtins__": builtins}
+
+    def handle(self, frame: bytes) -> bytes:
+        try:
+            request = decode(frame)
+            response = self.dispatch(request)
+            return encode(response)
+        except CodecError as exc:
+            return encode(error_response("ReturnValueError", f"could not send the result back: {exc}"))
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a response
+            return encode(error_response(type(exc).__name__, str(exc)[:MAX_MESSAGE_CHARS]))
+
+    def dispatch(self, request: object) -> dict:
+        if type(request) is not dict or type(request.get("op")) is not str:
+            raise ValueError("malformed request")
+        op = request["op"]
+        if op == "ping":
+            return {"ok": True}
+        if op == "load":
+            return self.load(request["cells"], request.get("filename", "submission"))
+        if op == "call":
+            return self.call(request["fn"], request["args"], request["kwargs"], request.get("grad"))
+        raise ValueError(f"unknown op {op!r}")
+
+    def load(self, cells: list, filename: str) -> dict:
+        errors = []
+        for index, source in cells:
+            name = f"<{filename} cell {index}>"
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            try:
+                exec(compile(source, name, "exec"), self.namespace)  # noqa: S102 - sandboxed by design
+            except BaseException as exc:  # noqa: BLE001 - SystemExit included: keep loading
+                errors.append({"cell": index, "error": format_exception(exc)})
+        functions = sorted(k for k, v in self.namespace.items() if callable(v) and not k.startswith("__"))
+        return {"ok": True, "errors": errors, "functions": functions}
+
+    def call(self, fn_name: str, args: list, kwargs: dict, grad: dict | None) -> dict:
+        fn = self.namespace.get(fn_name)
+        if fn is None or not callable(fn):
+            return error_response("MissingFunction", f"your submission does not define a function named {fn_name!r}")
+        args, kwargs = list(args), dict(kwargs)
+        leaves = mark_grad_inputs(args, kwargs, grad["wrt"]) if grad else []
+        before = snapshot(args, kwargs)
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
+            return error_response(type(exc).__name__, format_exception(exc))
+        response = {"ok": True, "value": plain(value), "mutated": mutated(before, args, kwargs), "grads": None}
+        if grad:
+            try:
+                response["grads"] = gradients(value, leaves, grad.get("output"), grad.get("cotangent"))
+            except BaseException as exc:  # noqa: BLE001
+                return error_response("GradientError", f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE_CHARS])
+        return response
+
+
+def error_response(kind: str, message: str) -> dict:
+    return {"ok": False, "error": {"type": kind, "message": message[:MAX_MESSAGE_CHARS]}}
+
+
+def format_exception(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if f.filename.startswith("<")]  # the student's cells, not ours
+    lines = traceback.format_list(own[-5:]) + traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)[-MAX_MESSAGE_CHARS:]
+
+
+def mark_grad_inputs(args: list, kwargs: dict, wrt: list) -> list[torch.Tensor]:
+    leaves = []
+    for key in wrt:
+        container = args if type(key) is int else kwargs
+        tensor = container[key]
+        if not (isinstance(tensor, torch.Tensor) and tensor.is_floating_point()):
+            raise ValueError(f"argument {key!r} is not a float tensor")
+        leaf = tensor.detach().clone().requires_grad_(True)
+        container[key] = leaf
+        leaves.append(leaf)
+    return leaves
+
+
+def snapshot(args: list, kwargs: dict) -> dict:
+    items = list(enumerate(args)) + list(kwargs.items())
+    return {key: (value, value.detach().clone()) for key, value in items if isinstance(value, torch.Tensor)}
+
+
+def mutated(before: dict, args: list, kwargs: dict) -> list:
+    """Names/positions of tensor arguments the function changed in place."""
+    changed = []
+    for key, (tensor, copy) in before.items():
+        now = tensor.detach()
+        same = now.shape == copy.shape and now.dtype == copy.dtype and bytes_of(now) == bytes_of(copy)
+        if not same:
+            changed.append(key)
+    return changed
+
+
+def bytes_of(t: torch.Tensor) -> bytes:
+    return t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+
+
+def plain(value: object) -> object:
+    """Detach tensors (the graph stays here); structure is checked by the codec."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if type(value) in (tuple, list):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def gradients(value: object, leaves: list, output: int | None, cotangent) -> list:
+    out = value[output] if output is not None else value
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"the output is a {type(out).__name__}, not a tensor, so it has no gradient")
+    if not out.requires_grad:
+        raise ValueError("the output is not differentiable w.r.t. the inputs (was it detached, or built with .item() / torch.tensor(...)?)")
+    if cotangent is None:
+        cotangent = torch.ones_like(out)
+    if tuple(cotangent.shape) != tuple(out.shape):
+        raise ValueError(f"the output has shape {tuple(out.shape)}, expected {tuple(cotangent.shape)}")
+    grads = torch.autograd.grad(out, leaves, grad_outputs=cotangent.to(out.dtype), allow_unused=True)
+    return [torch.zeros_like(leaf) if g is None else g.detach() for leaf, g in zip(leaves, grads)]
+
+
+def serve(read_fd: int = 3, write_fd: int = 4) -> None:
+    """Answer requests on ``read_fd`` until the grader closes it."""
+    torch.set_num_threads(1)
+    reader = os.fdopen(read_fd, "rb", buffering=0)
+    writer = os.fdopen(write_fd, "wb", buffering=0)
+    session = Session()
+    write_frame(writer, encode({"ok": True, "ready": True, "pid": os.getpid()}))
+    while True:
+        frame = read_frame(reader)
+        if frame is None:
+            break
+        write_frame(writer, session.handle(frame))
+    sys.stdout.flush()
