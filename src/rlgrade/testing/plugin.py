@@ -151,6 +151,8 @@ def skip_reason(report) -> str:
 def explain(excinfo) -> str:
     """The assertion's own message plus hypothesis' falsifying example, without our traceback."""
     exc = excinfo.value
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # e.g. hypothesis' FlakyFailure
+        exc = exc.exceptions[0]
     text = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
     notes = [str(n) for n in getattr(exc, "__notes__", [])]
     return text + ("\n" + "\n".join(notes) if notes else "")

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for rlgrade: bubblewrap (the sandbox) and a virtualenv in .venv.
+# Idempotent: a second run only checks that everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v bwrap >/dev/null 2>&1; then
+    echo "installing bubblewrap (the grading sandbox)..."
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq bubblewrap >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "creating .venv..."
+    "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+    echo "installing torch (CPU build)..."
+    # torch first, pinned: later installs then keep it instead of pulling CUDA wheels
+    .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0"
+fi
+if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout" >/dev/null 2>&1; then
+    echo "installing rlgrade and its dependencies..."
+    .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
+fi
+echo "setup done: $(.venv/bin/python -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__)')"

@@ -1,0 +1,91 @@
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import REPO
+from rlgrade.course import Course
+from rlgrade.release import CODE_STUB, release, student_notebook, student_transforms
+
+
+def test_release_writes_stub_notebook_and_reference_module(tiny_course):
+    nb = nbformat.read(tiny_course.release_notebook("lesson_01"), as_version=4)
+    add_one = nb.cells[2].source
+    assert add_one.startswith("def add_one(x):\n    \"\"\"Return x + 1")
+    assert "raise NotImplementedError()" in add_one and "return x + 1" not in add_one
+    module = tiny_course.solution_module("lesson_01").read_text()
+    assert "import torch" in module and "return x + 1" in module and "BEGIN SOLUTION" not in module
+
+
+def test_released_cells_are_locked_cleared_and_checksummed(tiny_course):
+    nb = nbformat.read(tiny_course.release_notebook("lesson_01"), as_version=4)
+    check_cell, solution_cell = nb.cells[3], nb.cells[2]
+    assert check_cell.metadata["editable"] is False and check_cell.metadata["deletable"] is False
+    assert solution_cell.metadata["deletable"] is False and "editable" not in solution_cell.metadata
+    assert all(c.get("outputs", []) == [] for c in nb.cells)
+    assert all("checksum" in c.metadata["nbgrader"] for c in nb.cells)
+
+
+def test_check_mode_reports_stale_outputs_without_writing(tiny_course):
+    path = tiny_course.solution_module("lesson_01")
+    path.write_text(path.read_text() + "\n# edited by hand\n")
+    report = release(tiny_course, check=True)
+    assert report.stale == (path,)
+    assert path.read_text().endswith("# edited by hand\n")
+    release(tiny_course)
+    assert release(tiny_course, check=True).stale == ()
+
+
+def test_release_is_deterministic(tiny_course):
+    before = tiny_course.release_notebook("lesson_01").read_bytes()
+    assert release(tiny_course).written == ()
+    assert tiny_course.release_notebook("lesson_01").read_bytes() == before
+
+
+def test_transforms_clear_solutions_before_checksums():
+    names = [type(t).__name__ for t in student_transforms()]
+    assert names.index("ClearSolutions") < names.index("ComputeChecksums")
+    assert names[-1] == "ComputeChecksums"  # checksums must see the final cells
+
+
+def solution_lines(course: Course, assignment: str) -> set[str]:
+    """Lines of reference code that are specific enough to count as a leak."""
+    nb = nbformat.read(course.source_notebook(assignment), as_version=4)
+    lines = set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if "BEGIN SOLUTION" in line:
+                inside = True
+            elif "END SOLUTION" in line:
+                inside = False
+            elif inside and len(line.strip()) > 12 and not line.strip().startswith("#"):
+                lines.add(line.strip())
+    return lines
+
+
+def hidden_test_names(course: Course, assignment: str) -> set[str]:
+    names = set()
+    for path in course.tests_dir(assignment).rglob("*.py"):
+        names |= set(re.findall(r"^def (test_\w+)", path.read_text(), flags=re.M))
+        names |= set(re.findall(r"^def (\w+)\(", path.read_text(), flags=re.M)) if "variants" in path.parts else set()
+    return names
+
+
+@pytest.mark.parametrize("course", ["tiny", "shipped"])
+def test_no_released_file_leaks_solutions_or_hidden_test_names(course, tiny_course):
+    course = tiny_course if course == "tiny" else Course(REPO)
+    for assignment in course.assignments():
+        secrets = solution_lines(course, assignment) | hidden_test_names(course, assignment)
+        assert secrets, "the leak test must have something to look for"
+        for path in (course.release_dir / assignment).rglob("*"):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                leaked = sorted(s for s in secrets if s in text)
+                assert not leaked, f"{path} leaks {leaked[:5]}"
+
+
+def test_shipped_release_is_current():
+    assert release(Course(REPO), check=True).stale == ()

@@ -1,0 +1,115 @@
+"""The worker sandbox: what a submission's code can and cannot do."""
+
+import os
+import time
+
+import pytest
+import torch
+
+from conftest import needs_sandbox
+from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+
+pytestmark = needs_sandbox
+
+
+@pytest.fixture
+def run(tiny_course):
+    """Load ``code`` in a fresh sandboxed worker that must not see ``tiny_course``; call ``fn``."""
+    workers = []
+
+    def run(code, fn="f", *, limits=Limits(call_seconds=5), args=()):
+        worker = Worker(limits=limits, secrets=tiny_course.secrets())
+        workers.append(worker)
+        loaded = worker.request({"op": "load", "cells": [[0, code]], "filename": "s.py"})
+        assert loaded["errors"] == [], loaded
+        return worker, worker.request({"op": "call", "fn": fn, "args": list(args), "kwargs": {}, "grad": None})
+
+    yield run
+    for w in workers:
+        w.kill()
+
+
+def test_course_files_are_invisible_by_absolute_and_relative_paths(run, tiny_course):
+    target = tiny_course.solution_module("lesson_01")
+    code = f"""
+import os
+def f():
+    seen = []
+    for p in [{str(target)!r}, "../../{target.relative_to(tiny_course.root.parent)}", "/proc/1/root{target}",
+              {str(tiny_course.autograder)!r}]:
+        seen.append(os.path.exists(p))
+    return seen
+"""
+    _, response = run(code)
+    assert response == {"ok": True, "value": [False, False, False, False], "mutated": [], "grads": None}
+
+
+def test_grader_process_and_environment_are_invisible(run):
+    os.environ["RLGRADE_TEST_SECRET"] = "hunter2"
+    try:
+        code = f"import os\ndef f():\n    return [os.path.exists('/proc/{os.getpid()}'), 'RLGRADE_TEST_SECRET' in os.environ]"
+        _, response = run(code)
+    finally:
+        del os.environ["RLGRADE_TEST_SECRET"]
+    assert response["value"] == [False, False]
+
+
+def test_no_network(run):
+    code = """
+import socket
+def f():
+    s = socket.socket()
+    s.settimeout(2)
+    return s.connect_ex(("1.1.1.1", 80))
+"""
+    _, response = run(code)
+    assert response["ok"] and response["value"] != 0
+
+
+@pytest.mark.parametrize("attempt", ["os.fork()", "subprocess.run(['true'])", "os.system('true') and None or os.fork()"])
+def test_no_new_processes(run, attempt):
+    _, response = run(f"import os, subprocess\ndef f():\n    return {attempt}")
+    assert not response["ok"] and response["error"]["type"] in ("PermissionError", "OSError")
+
+
+def test_a_hanging_call_times_out_and_the_worker_is_killed(run):
+    worker = Worker(limits=Limits(call_seconds=1))
+    worker.request({"op": "load", "cells": [[0, "def f():\n    while True: pass"]], "filename": "s.py"})
+    started = time.monotonic()
+    with pytest.raises(WorkerTimeout):
+        worker.request({"op": "call", "fn": "f", "args": [], "kwargs": {}, "grad": None})
+    assert time.monotonic() - started < 5 and worker.process.poll() is not None
+
+
+def test_memory_bomb_fails_inside_the_submission(run):
+    _, response = run("import torch\ndef f():\n    return torch.ones(2_000_000_000).sum()", limits=Limits(memory_bytes=3 * 1024**3))
+    assert not response["ok"] and "memory" in response["error"]["message"].lower()
+
+
+def test_exiting_the_worker_is_reported_with_its_status(run):
+    worker = Worker()
+    worker.request({"op": "load", "cells": [[0, "import os\ndef f():\n    os._exit(7)"]], "filename": "s.py"})
+    with pytest.raises(WorkerDied, match="status 7"):
+        worker.request({"op": "call", "fn": "f", "args": [], "kwargs": {}, "grad": None})
+
+
+def test_huge_output_is_drained_and_only_its_tail_kept(run):
+    worker, response = run("def f():\n    print('x' * 10_000_000)\n    print('the end')\n    return 1")
+    assert response["value"] == 1
+    time.sleep(0.2)
+    tail = worker.output_tail()
+    assert tail.rstrip().endswith("the end") and len(tail) <= Limits().output_bytes
+
+
+def test_large_files_are_refused(run):
+    _, response = run("def f():\n    open('/tmp/big', 'wb').write(b'x' * (2 * 1024**2))", limits=Limits(file_bytes=1024**2))
+    assert not response["ok"] and "File too large" in response["error"]["message"]
+
+
+def test_tensors_and_gradients_cross_the_boundary(run):
+    worker, _ = run("def f(x, k=1.0):\n    return (x * x * k).sum(), x.shape[0]")
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    response = worker.request({"op": "call", "fn": "f", "args": [x], "kwargs": {"k": 3.0},
+                               "grad": {"wrt": [0], "output": 0, "cotangent": None}})
+    assert response["value"][0].item() == 15.0 and response["value"][1] == 2
+    assert torch.equal(response["grads"][0], torch.tensor([6.0, 12.0], dtype=torch.float64))
