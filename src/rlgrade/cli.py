@@ -159,12 +159,14 @@ def grade_with_progress(course, assignment, submissions, gradebook, workers, jso
 
 
 def score_table(report) -> Table:
-    questions = sorted({q for r in report.results for q in r.questions})
-    table = Table("student", *questions, "score", "status", title=f"{report.assignment} scores")
+    """One row per student: total, status, and where points were lost (fits a terminal)."""
+    table = Table("student", "score", "status", "points lost in", title=f"{report.assignment} scores")
     for r in report.results:
-        cells = [f"{r.questions[q].score:g}/{r.questions[q].max_score:g}" if q in r.questions else "-" for q in questions]
-        status = r.status if r.status == "graded" else f"[red]{r.status}[/red]: {(r.error or '')[:60]}"
-        table.add_row(r.student, *cells, f"{r.score:g}/{r.max_score:g}", status)
+        lost = [f"{q.name} {q.score:g}/{q.max_score:g}" for q in sorted(r.questions.values(), key=lambda q: q.name)
+                if q.score < q.max_score]
+        status = "graded" if r.status == "graded" else f"[red]{r.status}[/red]"
+        detail = (r.error or "").splitlines()[0][:80] if r.status != "graded" else ", ".join(lost) or "-"
+        table.add_row(r.student, f"{r.score:g}/{r.max_score:g}", status, detail)
     return table
 
 

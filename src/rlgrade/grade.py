@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -207,6 +207,41 @@ def run_hidden_tests(course: Course, assignment: str, student: Student, *,
     return inject.outcomes
 
 
+class _Inventory:
+    """Collects (question, points) of every hidden test without running any."""
+
+    def __init__(self):
+        self.points: dict[str, float] = {}
+
+    def pytest_collection_finish(self, session) -> None:
+        from rlgrade.testing.plugin import points_of, question_of  # noqa: PLC0415
+
+        for item in session.items:
+            question = question_of(item)
+            self.points[question] = self.points.get(question, 0.0) + points_of(item)
+
+
+def hidden_test_points(course: Course, assignment: str) -> dict[str, float]:
+    """question → the points its hidden tests are worth (collection only)."""
+    import pytest  # noqa: PLC0415
+
+    inventory = _Inventory()
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main([str(course.tests_dir(assignment)), "--collect-only", "-q", "-p", "no:cacheprovider",
+                            "-p", "rlgrade.testing.plugin", f"--rootdir={course.root}", "-o", "addopts=",
+                            "-o", "testpaths="], plugins=[inventory])
+    if code != 0:
+        raise RuntimeError(f"hidden tests for {assignment} do not collect (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
+    return inventory.points
+
+
+def with_max_scores(result: SubmissionResult, points: dict[str, float]) -> SubmissionResult:
+    """An error row with every question at 0 of its points, so totals and CSV columns line up."""
+    questions = {q: QuestionResult(q, 0.0, p, ()) for q, p in points.items()}
+    return replace(result, questions=questions, max_score=sum(points.values()))
+
+
 def summarize(submission: SubmissionFile, assignment: str, outcomes: list[TestOutcome], warnings=(), output="",
               seconds=0.0) -> SubmissionResult:
     by_question: dict[str, list[TestOutcome]] = {}
@@ -277,12 +312,20 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
     if options.sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
     deadline = options.submission_seconds + options.limits.startup_seconds + 60
-    tasks = [(s, _grade_task, (str(course.root), assignment, s, options)) for s in submissions]
-    for submission, outcome in run_tasks(tasks, workers=workers, deadline=deadline):
-        if isinstance(outcome, TaskFailed):
-            yield error_result(submission, assignment, outcome.reason, seconds=outcome.seconds)
-        else:
-            yield result_from_dict(outcome)
+    tasks = [("inventory", hidden_test_points, (course, assignment))]
+    tasks += [(s, _grade_task, (str(course.root), assignment, s, options)) for s in submissions]
+    points: dict[str, float] = {}
+    for key, outcome in run_tasks(tasks, workers=workers, deadline=deadline):
+        if key == "inventory":
+            if isinstance(outcome, TaskFailed):
+                raise RuntimeError(f"cannot collect the hidden tests of {assignment}: {outcome.reason}")
+            points = outcome
+            continue
+        result = error_result(key, assignment, outcome.reason, seconds=outcome.seconds) \
+            if isinstance(outcome, TaskFailed) else result_from_dict(outcome)
+        if result.status == "error" and points:
+            result = with_max_scores(result, points)
+        yield result
 
 
 def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: str | None = None, workers: int = 1,

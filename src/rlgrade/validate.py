@@ -1,8 +1,9 @@
 """``rlgrade validate``: do the hidden tests separate right from wrong?
 
 For every question of an assignment: the reference must get full marks, the
-untouched release stub 0, every known misconception must lose points, and every
-independent correct rewrite must get full marks. Variants run in-process (they are
+untouched release stub 0, every known misconception must lose points, every
+independent correct rewrite must get full marks, and no test may pass an answer
+that is all zeros (a property a blank answer satisfies earns nothing). Variants run in-process (they are
 trusted course code) through the same codec round trip as submissions; the stub
 runs as a real submission: the release notebook, through the sandbox.
 """
@@ -51,6 +52,8 @@ class QuestionReport:
     misconceptions: tuple[VariantResult, ...]
     rewrites: tuple[VariantResult, ...]
     reference_failures: tuple[str, ...] = ()
+    passed_by_zeros: tuple[str, ...] = ()
+    """Tests that a constant-zeros answer of the right shape passes: they give points for nothing."""
 
     @property
     def problems(self) -> list[str]:
@@ -65,6 +68,8 @@ class QuestionReport:
             found.append(f"has {len(self.misconceptions)} misconceptions (at least {MIN_MISCONCEPTIONS} wanted)")
         if len(self.rewrites) < MIN_REWRITES:
             found.append(f"has {len(self.rewrites)} rewrites (at least {MIN_REWRITES} wanted)")
+        found += [f"{name} passes a constant-zeros answer (combine its property with a correctness check)"
+                  for name in self.passed_by_zeros]
         found += [f"misconception {v.variant.name} ({v.variant.description}) passes every test"
                   for v in self.misconceptions if not v.ok]
         found += [f"rewrite {v.variant.name} loses points on {', '.join(v.failed)}" for v in self.rewrites if not v.ok]
@@ -99,11 +104,34 @@ def variants_of(course: Course, assignment: str) -> dict[str, list[tuple[Variant
     return found
 
 
+TRIVIAL = "<zeros>"
+
+
+def zeros_like_output(reference):
+    """A wrong answer with the right shape: zeros (or False, 0) wherever the reference returns values."""
+    import torch  # noqa: PLC0415
+
+    def blank(value):
+        if isinstance(value, torch.Tensor):
+            return torch.zeros_like(value.detach())
+        if isinstance(value, (tuple, list)):
+            return type(value)(blank(v) for v in value)
+        return type(value)() if isinstance(value, (bool, int, float, str)) else value
+
+    def answer(*args, **kwargs):
+        return blank(reference(*args, **kwargs))
+
+    return answer
+
+
 def variant_namespace(course: Course, assignment: str, replacements: dict[str, tuple[str, str]]) -> dict:
     """The reference module's namespace with some questions replaced by variants."""
     reference = load_module(course.solution_module(assignment), f"rlgrade_solutions.{assignment}")
     namespace = {k: v for k, v in vars(reference).items() if not k.startswith("__")}
     for question, (path, name) in replacements.items():
+        if path == TRIVIAL:
+            namespace[question] = zeros_like_output(getattr(reference, question))
+            continue
         module = load_module(Path(path), f"rlgrade_variants.{assignment}.{Path(path).stem}")
         namespace[question] = getattr(module, name)
     return namespace
@@ -116,10 +144,10 @@ def _round_task(course_root: str, assignment: str, replacements: dict, questions
     return [asdict(o) for o in outcomes]
 
 
-def _stub_task(course_root: str, assignment: str, sandbox: bool) -> list[dict]:
+def _stub_task(course_root: str, assignment: str, sandbox: bool, questions: list[str]) -> list[dict]:
     course = Course(Path(course_root))
     stub = SubmissionFile("untouched-stub", course.release_notebook(assignment))
-    result = grade_submission(course, assignment, stub, GradeOptions(sandbox=sandbox))
+    result = grade_submission(course, assignment, stub, GradeOptions(sandbox=sandbox, questions=tuple(questions)))
     if result.status != "graded":
         raise RuntimeError(f"the release notebook could not be graded: {result.error}")
     return [asdict(t) for q in result.questions.values() for t in q.tests]
@@ -147,7 +175,9 @@ def validate(course: Course, assignment: str, *, questions: list[str] | None = N
                 for p in release(course, only=[assignment], check=True).stale]
     variants = variants_of(course, assignment)
     tasks = [(("reference", None), _round_task, (str(course.root), assignment, {}, wanted)),
-             (("stub", None), _stub_task, (str(course.root), assignment, sandbox))]
+             (("stub", None), _stub_task, (str(course.root), assignment, sandbox, wanted))]
+    tasks.append((("zeros", None), _round_task,
+                  (str(course.root), assignment, {q: (TRIVIAL, q) for q in wanted}, wanted)))
     for kind in ("misconception", "rewrite"):
         for i, replacements in enumerate(plan_rounds(variants, kind, set(wanted))):
             tasks.append(((kind, i), _round_task, (str(course.root), assignment, replacements, list(replacements))))
@@ -176,5 +206,7 @@ def question_report(question: str, outcomes: dict, variants: list[tuple[Variant,
         for i, variant in enumerate(mine):
             score, variant_max, failed = scores(outcomes.get((kind, i), []), question)
             results[kind].append(VariantResult(variant, score, variant_max or max_score, failed))
+    zeros = [o for o in outcomes.get(("zeros", None), []) if o.question == question]
+    passed_by_zeros = tuple(o.name for o in zeros if o.outcome == "passed")
     return QuestionReport(question, reference, max_score, stub, tuple(results["misconception"]),
-                          tuple(results["rewrite"]), reference_failures)
+                          tuple(results["rewrite"]), reference_failures, passed_by_zeros)
