@@ -1,0 +1,52 @@
+import pytest
+import torch
+
+from rlgrade.testing import Student, StudentError, reference_grad
+from rlgrade.testing.student import InProcessBackend
+
+
+def student_with(**functions):
+    return Student(InProcessBackend(functions))
+
+
+def test_calls_return_plain_copies_and_report_mutation():
+    def bump(x):
+        x.add_(1)
+        return x
+
+    student = student_with(bump=bump)
+    x = torch.zeros(2)
+    result = student.call("bump", x)
+    assert torch.equal(result.value, torch.ones(2)) and result.mutated == (0,)
+    assert torch.equal(x, torch.zeros(2))  # the caller's tensor never crosses the boundary
+
+
+def test_gradients_match_the_reference_side_computation():
+    fn = lambda a, b: ((a * b).sum(), a.detach())  # noqa: E731
+    student = student_with(f=fn)
+    a, b = torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0])
+    got = student.grad("f", (a,), {"b": b}, wrt=[0, "b"], output=0)
+    _, expected = reference_grad(fn, (a,), {"b": b}, wrt=[0, "b"], output=0)
+    assert all(torch.equal(g, e) for g, e in zip(got.grads, expected))
+    assert torch.equal(got.grads[0], b) and torch.equal(got.grads[1], a)
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda x: (_ for _ in ()).throw(NotImplementedError()), "not implemented yet"),
+    (lambda x: x.detach().sum(), "not differentiable"),
+    (lambda x: object(), "the output is a object, not a tensor"),
+])
+def test_failures_become_student_errors_with_a_reason(fn, words):
+    student = student_with(f=fn)
+    with pytest.raises(StudentError, match=words):
+        student.grad("f", (torch.ones(2),), wrt=[0])
+
+
+def test_missing_functions_are_named():
+    with pytest.raises(StudentError, match="does not define a function named 'g'"):
+        student_with().g(1)
+
+
+def test_objects_with_behaviour_cannot_be_returned():
+    with pytest.raises(StudentError, match="cannot send a value of type object"):
+        student_with(f=lambda: object()).f()
