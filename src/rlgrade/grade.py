@@ -185,17 +185,22 @@ class _Inject:
         self.outcomes = self._plugin().collected_results(session.config)
 
 
+def pytest_args(course: Course, assignment: str) -> list[str]:
+    """pytest's command line for an assignment's hidden tests, independent of any project config."""
+    tests = course.tests_dir(assignment)
+    if not tests.is_dir():
+        raise FileNotFoundError(f"no hidden tests for {assignment}: {tests} does not exist")
+    return [str(tests), "-q", "-p", "no:cacheprovider", "-p", "rlgrade.testing.plugin", "--strict-markers",
+            f"--rootdir={course.root}", "-o", "addopts=", "-o", "testpaths=",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+
+
 def run_hidden_tests(course: Course, assignment: str, student: Student, *,
                      questions: tuple[str, ...] | None = None, profile: str = "grading") -> list[TestOutcome]:
     """Run ``autograder/<assignment>/`` against ``student`` in this process."""
     import pytest  # noqa: PLC0415
 
-    tests = course.tests_dir(assignment)
-    if not tests.is_dir():
-        raise FileNotFoundError(f"no hidden tests for {assignment}: {tests} does not exist")
-    args = [str(tests), "-q", "-p", "no:cacheprovider", "-p", "rlgrade.testing.plugin", "--strict-markers",
-            f"--rootdir={course.root}", f"--rlgrade-profile={profile}", "-o", "addopts=", "-o", "testpaths=",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "console_output_style=classic"]
+    args = pytest_args(course, assignment) + [f"--rlgrade-profile={profile}"]
     if questions:
         args.append(f"--rlgrade-questions={','.join(questions)}")
     inject = _Inject(student)
@@ -228,9 +233,7 @@ def hidden_test_points(course: Course, assignment: str) -> dict[str, float]:
     inventory = _Inventory()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        code = pytest.main([str(course.tests_dir(assignment)), "--collect-only", "-q", "-p", "no:cacheprovider",
-                            "-p", "rlgrade.testing.plugin", f"--rootdir={course.root}", "-o", "addopts=",
-                            "-o", "testpaths="], plugins=[inventory])
+        code = pytest.main(pytest_args(course, assignment) + ["--collect-only"], plugins=[inventory])
     if code != 0:
         raise RuntimeError(f"hidden tests for {assignment} do not collect (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
     return inventory.points
