@@ -97,8 +97,10 @@ class GradeOptions:
     """Run submissions under bubblewrap (refuse to grade if it is missing)."""
     limits: Limits = Limits()
     """Per-worker resource limits and per-call deadline."""
-    submission_seconds: float = 300.0
-    """Wall-clock budget for one submission, all tests included."""
+    submission_seconds: float = 1200.0
+    """Wall-clock budget for one submission, all tests included. Generous on purpose: shrinking
+    a wrong answer's counterexamples can take a minute per question, and running out of budget
+    fails the remaining (possibly correct) questions. Hangs are bounded per call instead."""
     questions: tuple[str, ...] | None = None
     """Only these questions (default: all)."""
 
@@ -157,7 +159,7 @@ def content_hash(path: Path) -> str:
 # ---------------------------------------------------------------- one submission
 
 def open_submission(path: Path, *, sandbox: bool = True, limits: Limits = Limits(), secrets: list[Path] = (),
-                    budget_seconds: float = 300.0) -> SandboxBackend:
+                    budget_seconds: float = 1200.0) -> SandboxBackend:
     """A (not yet started) worker backend for a submission file."""
     if sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")

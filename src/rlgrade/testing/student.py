@@ -66,7 +66,7 @@ class SandboxBackend:
     limits: Limits = Limits()
     sandbox: bool = True
     secrets: list = field(default_factory=list)
-    budget_seconds: float = 300.0
+    budget_seconds: float = 1200.0
     max_losses_per_function: int = 2
     """After this many timeouts or crashes in one function, it is not called again."""
     max_restarts: int = 30
