@@ -72,7 +72,7 @@ def test_no_new_processes(run, attempt):
     assert not response["ok"] and response["error"]["type"] in ("PermissionError", "OSError")
 
 
-def test_a_hanging_call_times_out_and_the_worker_is_killed(run):
+def test_a_hanging_call_times_out_and_the_worker_is_killed():
     worker = Worker(limits=Limits(call_seconds=1))
     worker.request({"op": "load", "cells": [[0, "def f():\n    while True: pass"]], "filename": "s.py"})
     started = time.monotonic()
@@ -86,7 +86,7 @@ def test_memory_bomb_fails_inside_the_submission(run):
     assert not response["ok"] and "memory" in response["error"]["message"].lower()
 
 
-def test_exiting_the_worker_is_reported_with_its_status(run):
+def test_exiting_the_worker_is_reported_with_its_status():
     worker = Worker()
     worker.request({"op": "load", "cells": [[0, "import os\ndef f():\n    os._exit(7)"]], "filename": "s.py"})
     with pytest.raises(WorkerDied, match="status 7"):

@@ -130,7 +130,7 @@ def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. le
               no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run submissions WITHOUT isolation (trusted code only)"),
               course: Optional[Path] = CourseOption) -> None:
     """Grade submissions into the gradebook and print a score table."""
-    from rlgrade.grade import GradeOptions, grade  # noqa: PLC0415
+    from rlgrade.grade import GradeOptions  # noqa: PLC0415
 
     c = find_course(course)
     options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None)

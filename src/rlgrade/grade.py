@@ -22,7 +22,7 @@ from rlgrade.course import Course
 from rlgrade.notebook import NotebookError, submission_cells
 from rlgrade.pool import TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, sandbox_available
-from rlgrade.testing.plugin import TestOutcome
+from rlgrade.testing.plugin import STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -174,17 +174,11 @@ class _Inject:
         self.student = student
         self.outcomes: list[TestOutcome] = []
 
-    @staticmethod
-    def _plugin():
-        from rlgrade.testing import plugin  # noqa: PLC0415
-
-        return plugin
-
     def pytest_configure(self, config) -> None:
-        config.stash[self._plugin().STUDENT_KEY] = self.student
+        config.stash[STUDENT_KEY] = self.student
 
     def pytest_sessionfinish(self, session) -> None:
-        self.outcomes = self._plugin().collected_results(session.config)
+        self.outcomes = collected_results(session.config)
 
 
 def pytest_args(course: Course, assignment: str) -> list[str]:
@@ -221,8 +215,6 @@ class _Inventory:
         self.points: dict[str, float] = {}
 
     def pytest_collection_finish(self, session) -> None:
-        from rlgrade.testing.plugin import points_of, question_of  # noqa: PLC0415
-
         for item in session.items:
             question = question_of(item)
             self.points[question] = self.points.get(question, 0.0) + points_of(item)

@@ -11,6 +11,7 @@ deadlines per call; a worker that hangs or dies is killed and can be restarted.
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import select
 import shutil
@@ -78,8 +79,9 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
+@functools.cache
 def sandbox_available() -> bool:
-    """True when bubblewrap can create the namespaces it needs here."""
+    """True when bubblewrap can create the namespaces it needs here (probed once per process)."""
     bwrap = bwrap_path()
     if bwrap is None:
         return False

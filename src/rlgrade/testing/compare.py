@@ -78,12 +78,12 @@ def check_tensor(got, expected, rtol, atol, what, inputs, check_dtype) -> None:
     default_rtol, default_atol = tolerance_for(expected.dtype)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
-    g, e = got.detach().to(torch.float64), expected.detach().to(torch.float64)
-    if expected.dtype == torch.bool or not expected.is_floating_point():
-        g, e = got.detach(), expected.detach().to(got.dtype) if not check_dtype else expected.detach()
-        bad = g != e
-    else:
+    if expected.is_floating_point():
+        g, e = got.detach().to(torch.float64), expected.detach().to(torch.float64)
         bad = ~torch.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
+    else:  # bool and integer results must match exactly
+        g, e = got.detach(), expected.detach().to(got.dtype)
+        bad = g != e
     if bad.any():
         index = tuple(int(i) for i in torch.nonzero(bad)[0].tolist())
         first = f"at index {index}: expected {e[index].item()!r}, got {g[index].item()!r}"

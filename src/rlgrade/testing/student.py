@@ -146,10 +146,6 @@ class SandboxBackend:
         except _Refused as refused:
             raise StudentError(str(refused)) from None
 
-    @property
-    def fatal(self) -> str | None:
-        return self._fatal
-
     def close(self) -> None:
         if self._worker is not None:
             self.output.append(self._worker.output_tail())

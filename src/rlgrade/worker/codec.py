@@ -128,7 +128,7 @@ def tensor_from(body: object, blob: memoryview) -> torch.Tensor:
     dtype = DTYPES.get(name) if type(name) is str else None
     if dtype is None:
         raise CodecError(f"unsupported tensor dtype {name!r}")
-    if type(shape) is not list or not all(type(d) is int and 0 <= d for d in shape) or len(shape) > 16:
+    if type(shape) is not list or not all(type(d) is int and d >= 0 for d in shape) or len(shape) > 16:
         raise CodecError("malformed tensor shape")
     numel = 1
     for d in shape:

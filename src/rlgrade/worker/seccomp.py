@@ -82,15 +82,11 @@ def resolve_labels(body: list[tuple]) -> list[tuple[int, int, int, int]]:
             labels[item[0]] = position
         else:
             position += 1
-    program, position = [], 0
-    for item in body:
-        if len(item) == 1:
-            continue
-        code, jt, jf, k = item
-        target = lambda j: labels[j] - position - 1 if isinstance(j, str) else j  # noqa: E731
-        program.append((code, target(jt), target(jf), k))
-        position += 1
-    return program
+    def offset(jump: int | str, position: int) -> int:
+        return labels[jump] - position - 1 if isinstance(jump, str) else jump
+
+    instructions = [item for item in body if len(item) == 4]
+    return [(code, offset(jt, i), offset(jf, i), k) for i, (code, jt, jf, k) in enumerate(instructions)]
 
 
 def install() -> None:
