@@ -113,3 +113,14 @@ def test_tensors_and_gradients_cross_the_boundary(run):
                                "grad": {"wrt": [0], "output": 0, "cotangent": None}})
     assert response["value"][0].item() == 15.0 and response["value"][1] == 2
     assert torch.equal(response["grads"][0], torch.tensor([6.0, 12.0], dtype=torch.float64))
+
+
+def test_registered_callables_and_generators_cross_the_boundary(run):
+    from rlgrade.worker.callables import MatVec
+
+    A = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    _, response = run("def f(avp, v):\n    return avp(v)", args=(MatVec(A), torch.ones(2, dtype=torch.float64)))
+    assert torch.equal(response["value"], A.sum(1))
+    _, response = run("import torch\ndef f(g):\n    return torch.randint(0, 100, (8,), generator=g)",
+                      args=(torch.Generator().manual_seed(5),))
+    assert torch.equal(response["value"], torch.randint(0, 100, (8,), generator=torch.Generator().manual_seed(5)))

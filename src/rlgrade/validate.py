@@ -140,7 +140,8 @@ def variant_namespace(course: Course, assignment: str, replacements: dict[str, t
 def _round_task(course_root: str, assignment: str, replacements: dict, questions: list[str] | None) -> list[dict]:
     course = Course(Path(course_root))
     student = Student(InProcessBackend(variant_namespace(course, assignment, replacements)))
-    outcomes = run_hidden_tests(course, assignment, student, questions=tuple(questions) if questions else None)
+    outcomes = run_hidden_tests(course, assignment, student, questions=tuple(questions) if questions else None,
+                                profile="screening")
     return [asdict(o) for o in outcomes]
 
 

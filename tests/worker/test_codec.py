@@ -78,3 +78,50 @@ def test_malformed_frames_are_rejected(bad):
 def test_oversized_values_are_refused():
     with pytest.raises(CodecError):
         encode(torch.zeros(MAX_FRAME_BYTES // 4 + 1))
+
+
+def test_generators_arrive_in_the_same_state():
+    generator = torch.Generator().manual_seed(7)
+    torch.rand(3, generator=generator)  # not at its seed any more: the state is what travels
+    back = decode(encode(generator))
+    assert torch.equal(torch.randint(0, 100, (20,), generator=back), torch.randint(0, 100, (20,), generator=generator))
+
+
+def test_a_malformed_generator_state_is_rejected():
+    header = {"$gen": ["uint8", [3], 0, 3]}
+    with pytest.raises(CodecError, match="generator state"):
+        decode(frame(header, b"\0\0\0"))
+
+
+def test_registered_callables_cross_by_value_and_compute_the_same():
+    from rlgrade.worker.callables import LogisticLoss, MatVec, QuadraticLoss, SoftmaxPolicyKL
+
+    A = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    x = torch.tensor([0.5, -1.0], dtype=torch.float64)
+    for fn in (MatVec(A), QuadraticLoss(A, x, 1.5), LogisticLoss(A, torch.tensor([1.0, 0.0])),
+               SoftmaxPolicyKL(A, torch.arange(4.0, dtype=torch.float64), n_actions=2)):
+        back = decode(encode(fn))
+        assert type(back) is type(fn)
+        arg = torch.arange(4.0, dtype=torch.float64) / 3 if isinstance(fn, SoftmaxPolicyKL) else x
+        assert torch.allclose(back(arg), fn(arg))
+
+
+def test_a_subclass_of_a_callable_family_is_refused():
+    from rlgrade.worker.callables import MatVec
+
+    class Sneaky(MatVec):
+        pass
+
+    with pytest.raises(CodecError):
+        encode(Sneaky(torch.eye(2)))
+
+
+@pytest.mark.parametrize("bad", [
+    frame({"$fn": ["os.system", []]}),                                        # not a registered family
+    frame({"$fn": ["MatVec", [["A", 1.0], ["evil", 2]]]}),                   # fields it does not have
+    frame({"$fn": ["MatVec", []]}),                                           # fields missing
+    frame({"$fn": ["MatVec", "A"]}),                                          # fields not a list
+])
+def test_malformed_callables_are_rejected(bad):
+    with pytest.raises(CodecError):
+        decode(bad)

@@ -35,6 +35,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 settings.register_profile("student", parent=settings.get_profile("grading"), derandomize=False, max_examples=10)
+# `rlgrade validate` only needs to know whether a variant fails, not its smallest
+# failing input: the same inputs as "grading", without the (slow) shrink phase
+settings.register_profile("screening", parent=settings.get_profile("grading"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def pytest_addoption(parser) -> None:
     group = parser.getgroup("rlgrade")
     group.addoption("--student", default=None, help="a submission (.py or .ipynb) to run the hidden tests against")
     group.addoption("--student-no-sandbox", action="store_true", help="run --student without bubblewrap")
-    group.addoption("--rlgrade-profile", default="grading", choices=["grading", "student"])
+    group.addoption("--rlgrade-profile", default="grading", choices=["grading", "student", "screening"])
     group.addoption("--rlgrade-questions", default=None, help="comma-separated questions to run (default: all)")
 
 

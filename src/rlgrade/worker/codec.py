@@ -13,7 +13,11 @@ from __future__ import annotations
 import json
 import struct
 
+import dataclasses
+
 import torch
+
+from .callables import FAMILIES
 
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
@@ -39,7 +43,8 @@ class CodecError(ValueError):
 
 
 def encode(value: object) -> bytes:
-    """Serialize ``value`` (None, bool, int, float, str, tensors, lists, tuples, str-keyed dicts)."""
+    """Serialize ``value`` (None, bool, int, float, str, tensors, lists, tuples, str-keyed dicts,
+    CPU ``torch.Generator``s by their state, and the callables of :mod:`.callables` by their fields)."""
     blobs: list[bytes] = []
     offset = [0]
 
@@ -59,6 +64,13 @@ def encode(value: object) -> bytes:
             if not all(type(k) is str for k in x):
                 raise CodecError("dict keys must be str")
             return {"$dict": [[k, walk(v, depth + 1)] for k, v in x.items()]}
+        if type(x) is torch.Generator:
+            if x.device.type != "cpu":
+                raise CodecError("only CPU generators can be sent")
+            return {"$gen": tensor_header(x.get_state(), blobs, offset)}
+        if FAMILIES.get(type(x).__name__) is type(x):
+            fields = [[f.name, walk(getattr(x, f.name), depth + 1)] for f in dataclasses.fields(x)]
+            return {"$fn": [type(x).__name__, fields]}
         raise CodecError(f"cannot send a value of type {type(x).__name__}")
 
     header = json.dumps(walk(value, 0), allow_nan=True).encode()
@@ -110,9 +122,32 @@ def decode(payload: bytes) -> object:
                 return tuple(walk(item, depth + 1) for item in body)
             if tag == "$dict" and type(body) is list:
                 return {str(k): walk(v, depth + 1) for k, v in (pair_of(p) for p in body)}
+            if tag == "$gen":
+                return generator_from(tensor_from(body, blob))
+            if tag == "$fn" and type(body) is list and len(body) == 2 and type(body[1]) is list:
+                fields = {k: walk(v, depth + 1) for k, v in (pair_of(p) for p in body[1])}
+                return callable_from(body[0], fields)
         raise CodecError("frame holds an unknown value")
 
     return walk(tree, 0)
+
+
+def generator_from(state: torch.Tensor) -> torch.Generator:
+    generator = torch.Generator()
+    try:
+        generator.set_state(state)
+    except (RuntimeError, TypeError) as exc:
+        raise CodecError(f"invalid generator state: {exc}") from None
+    return generator
+
+
+def callable_from(name: object, fields: dict) -> object:
+    cls = FAMILIES.get(name) if type(name) is str else None
+    if cls is None:
+        raise CodecError(f"unknown callable family {name!r}")
+    if set(fields) != {f.name for f in dataclasses.fields(cls)}:
+        raise CodecError(f"callable {name} needs the fields {sorted(f.name for f in dataclasses.fields(cls))}")
+    return cls(**fields)
 
 
 def pair_of(p: object) -> tuple[str, object]:
