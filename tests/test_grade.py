@@ -33,9 +33,10 @@ def test_json_has_the_documented_shape(tiny_course, tmp_path):
     assert {"student", "score", "max_score", "status", "error", "questions"} <= set(row)
     assert (row["student"], row["score"], row["max_score"], row["status"], row["error"]) == ("alice", 6.0, 6.0, "graded", None)
     test = row["questions"]["add_one"]["tests"][0]
-    assert set(test) == {"name", "outcome", "points", "max_points", "message"}
+    assert set(test) == {"name", "outcome", "points", "max_points", "message", "kind", "diagnosis"}
     assert row["questions"]["scale"] == {"score": 3.0, "max_score": 3.0, "tests": [
-        {"name": "test_default_factor", "outcome": "passed", "points": 3.0, "max_points": 3.0, "message": None}]}
+        {"name": "test_default_factor", "outcome": "passed", "points": 3.0, "max_points": 3.0, "message": None,
+         "kind": "", "diagnosis": None}], "public_checks": []}
 
 
 def test_a_wrong_answer_loses_only_its_points_with_a_teaching_message(tiny_course, tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rlgrade.course import Course
-from rlgrade.notebook import NotebookError, submission_cells
+from rlgrade.notebook import NotebookError, public_checks, read_notebook, submission_cells
 from rlgrade.pool import TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, sandbox_available
 from rlgrade.testing.plugin import STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
@@ -82,7 +82,10 @@ class SubmissionResult:
                     "score": q.score,
                     "max_score": q.max_score,
                     "tests": [{"name": t.name, "outcome": t.outcome, "points": t.points, "max_points": t.max_points,
-                               "message": t.message} for t in q.tests],
+                               "message": t.message, "kind": t.kind, "diagnosis": t.diagnosis}
+                              for t in q.tests if not t.public],
+                    "public_checks": [{"name": t.name, "outcome": t.outcome, "message": t.message}
+                                      for t in q.tests if t.public],
                 }
                 for name, q in sorted(self.questions.items())
             },
@@ -233,6 +236,32 @@ def hidden_test_points(course: Course, assignment: str) -> dict[str, float]:
     return inventory.points
 
 
+def run_public_checks(course: Course, assignment: str, backend, questions: tuple[str, ...] | None) -> list[TestOutcome]:
+    """The release notebook's own check cells (never the student's copy of them), one call each."""
+    path = course.release_notebook(assignment)
+    outcomes = []
+    for grade_id, source in public_checks(read_notebook(path)):
+        question = grade_id.removeprefix("check_")
+        if questions and question not in questions:
+            continue
+        try:
+            response = backend.request({"op": "check", "fn": grade_id, "source": source})
+        except StudentError as exc:
+            response = {"ok": False, "error": {"type": "StudentError", "message": str(exc)}}
+        error = response.get("error") or {}
+        message = None if response.get("ok") else public_message(str(error.get("type")), str(error.get("message", "")))
+        outcomes.append(TestOutcome(name=grade_id, question=question, outcome="passed" if message is None else "failed",
+                                    points=0.0, max_points=0.0, message=message, title="the notebook's public examples",
+                                    public=True))
+    return outcomes
+
+
+def public_message(kind: str, message: str) -> str:
+    if kind == "NotImplementedError":
+        return "not implemented yet (the function still raises NotImplementedError)"
+    return message if kind in ("AssertionError", "StudentError") else f"{kind}: {message}"
+
+
 def with_max_scores(result: SubmissionResult, points: dict[str, float]) -> SubmissionResult:
     """An error row with every question at 0 of its points, so totals and CSV columns line up."""
     questions = {q: QuestionResult(q, 0.0, p, ()) for q, p in points.items()}
@@ -282,6 +311,7 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
             return error_result(submission, assignment, f"{submission.path.name}: {exc}",
                                 output="".join(backend.output), seconds=time.monotonic() - started)
         outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions)
+        outcomes += run_public_checks(course, assignment, backend, options.questions)
     finally:
         backend.close()
     warnings = [f"cell {e['cell']} raised while loading:\n{e['error']}" for e in backend.load_errors]

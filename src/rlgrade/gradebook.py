@@ -80,6 +80,10 @@ class TestResultRow(Base):
     points: Mapped[float] = mapped_column(Float)
     max_points: Mapped[float] = mapped_column(Float)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kind: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(default=False)
+    diagnosis: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     grading: Mapped[GradingRow] = relationship(back_populates="tests")
 
 
@@ -100,7 +104,8 @@ class Gradebook:
                 status=result.status, error=result.error, score=result.score, max_score=result.max_score,
                 warnings=list(result.warnings), output=result.output, seconds=result.seconds,
                 tests=[TestResultRow(question=t.question, name=t.name, title=t.title, outcome=t.outcome,
-                                     points=t.points, max_points=t.max_points, message=t.message)
+                                     points=t.points, max_points=t.max_points, message=t.message, kind=t.kind,
+                                     diagnosis=t.diagnosis, detail=t.detail, public=t.public)
                        for q in result.questions.values() for t in q.tests],
             )
             submission.gradings.append(grading)
@@ -143,7 +148,8 @@ def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionR
     tests: dict[str, list[TestOutcome]] = {}
     for t in grading.tests:
         tests.setdefault(t.question, []).append(
-            TestOutcome(t.name, t.question, t.outcome, t.points, t.max_points, t.message, t.title))
+            TestOutcome(t.name, t.question, t.outcome, t.points, t.max_points, t.message, t.title, t.kind or "",
+                        t.diagnosis, t.public, t.detail))
     questions = {name: QuestionResult(name, sum(t.points for t in ts), sum(t.max_points for t in ts), tuple(ts))
                  for name, ts in tests.items()}
     warnings = grading.warnings if isinstance(grading.warnings, list) else json.loads(grading.warnings or "[]")

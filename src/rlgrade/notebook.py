@@ -154,6 +154,12 @@ def check_single_function(source: str, grade_id: str, index: int, path: Path) ->
                             cell=index, line=defs[0].lineno)
 
 
+def public_checks(nb) -> list[tuple[str, str]]:
+    """(grade_id, source) of the public check cells, in notebook order."""
+    return [(nbgrader_meta(cell).get("grade_id", f"cell_{i}"), cell.source)
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and is_check(cell)]
+
+
 def setup_code(nb) -> list[str]:
     """Locked, non-graded code cells (imports etc.): part of the reference module."""
     return [cell.source for cell in nb.cells

@@ -14,6 +14,14 @@ TOLERANCES = {
 }
 
 
+class Mismatch(AssertionError):
+    """A failed comparison; ``detail`` keeps its parts for the TA review (never shown to students)."""
+
+    def __init__(self, message: str, detail: dict):
+        super().__init__(message)
+        self.detail = detail
+
+
 def tolerance_for(dtype: torch.dtype) -> tuple[float, float]:
     """Default (rtol, atol) for comparing results of this dtype."""
     return TOLERANCES.get(dtype, (0.0, 0.0))
@@ -47,17 +55,22 @@ def assert_close(got: object, expected: object, *, rtol: float | None = None, at
         check_tensor(got, expected, rtol, atol, what, inputs, check_dtype)
     elif isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            fail(f"{what} should be a tuple of {len(expected)} values, got {short(got)}", inputs)
+            fail(f"{what} should be a tuple of {len(expected)} values, got {short(got)}", inputs,
+                 kind="wrong structure", what=what, expected=short(expected), got=short(got))
         for i, (g, e) in enumerate(zip(got, expected)):
             assert_close(g, e, rtol=rtol, atol=atol, what=f"{what}[{i}]", inputs=inputs, check_dtype=check_dtype)
     elif isinstance(expected, float):
         if type(got) not in (float, int):
-            fail(f"{what} should be a Python float, got {type(got).__name__}: {short(got)}", inputs)
+            fail(f"{what} should be a Python float, got {type(got).__name__}: {short(got)}", inputs,
+                 kind=f"returns {type(got).__name__} instead of float", what=what, expected=repr(expected), got=short(got))
         r, a = (rtol, atol) if rtol is not None else (1e-7, 1e-9)
         if not numbers_close(float(got), expected, r, a if atol is None else atol):
-            fail(f"{what}: expected {expected!r}, got {got!r} (rtol={r:g}, atol={a:g})", inputs)
+            fail(f"{what}: expected {expected!r}, got {got!r} (rtol={r:g}, atol={a:g})", inputs,
+                 kind=value_kind(torch.tensor([float(got)]), torch.tensor([expected])), what=what,
+                 expected=repr(expected), got=repr(got), rtol=r, atol=a)
     elif got != expected:
-        fail(f"{what}: expected {short(expected)}, got {short(got)}", inputs)
+        fail(f"{what}: expected {short(expected)}, got {short(got)}", inputs,
+             kind="wrong value", what=what, expected=short(expected), got=short(got))
 
 
 def numbers_close(a: float, b: float, rtol: float, atol: float) -> bool:
@@ -70,11 +83,15 @@ def numbers_close(a: float, b: float, rtol: float, atol: float) -> bool:
 
 def check_tensor(got, expected, rtol, atol, what, inputs, check_dtype) -> None:
     if not isinstance(got, torch.Tensor):
-        fail(f"{what} should be a tensor of shape {tuple(expected.shape)}, got {type(got).__name__}: {short(got)}", inputs)
+        fail(f"{what} should be a tensor of shape {tuple(expected.shape)}, got {type(got).__name__}: {short(got)}", inputs,
+             kind=f"returns {type(got).__name__} instead of a tensor", what=what, expected=short(expected), got=short(got))
     if tuple(got.shape) != tuple(expected.shape):
-        fail(f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}", inputs)
+        fail(f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}", inputs,
+             kind="wrong shape", what=what, expected=f"shape {tuple(expected.shape)}", got=f"shape {tuple(got.shape)}")
     if check_dtype and got.dtype != expected.dtype:
-        fail(f"{what} has dtype {got.dtype}, expected {expected.dtype} (keep the input dtype)", inputs)
+        fail(f"{what} has dtype {got.dtype}, expected {expected.dtype} (keep the input dtype)", inputs,
+             kind=f"returns {str(got.dtype).removeprefix('torch.')} for {str(expected.dtype).removeprefix('torch.')}",
+             what=what, expected=str(expected.dtype), got=str(got.dtype))
     default_rtol, default_atol = tolerance_for(expected.dtype)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
@@ -95,9 +112,41 @@ def check_tensor(got, expected, rtol, atol, what, inputs, check_dtype) -> None:
             largest = ""
         fail(f"{what} differs from the expected values {first}\n"
              f"  {int(bad.sum())} of {bad.numel()} elements differ{largest} (rtol={rtol:g}, atol={atol:g})\n"
-             f"  expected: {short(expected)}\n  got:      {short(got)}", inputs)
+             f"  expected: {short(expected)}\n  got:      {short(got)}", inputs,
+             kind=value_kind(g[bad], e[bad]) if expected.is_floating_point() else "wrong values",
+             what=what, index=list(index), expected=short(expected), got=short(got),
+             expected_at=repr(e[index].item()), got_at=repr(g[index].item()), rtol=rtol, atol=atol,
+             differing=int(bad.sum()), total=bad.numel())
 
 
-def fail(message: str, inputs: dict | None) -> None:
+def value_kind(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """The shape of a numeric error, for grouping students who fail the same way."""
+    got, expected = got.to(torch.float64), expected.to(torch.float64)
+    finite = torch.isfinite(expected)
+    if (torch.isnan(got) & finite).any():
+        return "NaN where a finite value is expected"
+    if (torch.isinf(got) & finite).any():
+        return "infinite where a finite value is expected (overflow?)"
+    if not finite.all() or not torch.isfinite(got).all():
+        return "finite where NaN/inf is expected"
+    if (got == 0).all():
+        return "zero where a nonzero value is expected"
+    if got.numel() < 2:  # one number: any error is a factor and an offset at once
+        return "wrong value"
+    if torch.allclose(got, -expected, rtol=1e-6, atol=1e-12):
+        return "wrong sign"
+    nonzero = expected.abs() > 1e-12
+    if nonzero.all():
+        ratio = got / expected
+        if torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-6):
+            return "off by a constant factor"
+    shift = got - expected
+    if torch.allclose(shift, shift[0].expand_as(shift), rtol=1e-6, atol=1e-12):
+        return "off by a constant"
+    return "wrong values"
+
+
+def fail(message: str, inputs: dict | None, **detail) -> None:
     __tracebackhide__ = True
-    raise AssertionError(message + describe_inputs(inputs))
+    detail["inputs"] = {k: short(v) for k, v in (inputs or {}).items()}
+    raise Mismatch(message + describe_inputs(inputs), detail)

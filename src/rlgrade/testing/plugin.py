@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from rlgrade.testing.student import Student
+from rlgrade.testing.diagnose import diagnose, error_kind
+from rlgrade.testing.student import Student, StudentError
 
 MAX_MESSAGE_CHARS = 3000
 
@@ -56,11 +57,22 @@ class TestOutcome:
     message: str | None
     title: str = ""
     """The test's docstring, first line: safe to show students."""
+    kind: str = ""
+    """The shape of the failure ("wrong sign", "NaN where a finite value is expected", "raises
+    ValueError", ...): students with the same test and kind fail the same way."""
+    diagnosis: str | None = None
+    """The known misconception the failure matches (its description), if one does."""
+    public: bool = False
+    """A public check from the notebook (worth no points; its message is the student's own)."""
+    detail: dict | None = None
+    """For TAs only: expected vs got, first differing index, tolerance, the (shrunk) inputs,
+    the matched misconception's name. Never shown to students."""
 
 
 STUDENT_KEY = pytest.StashKey[Student]()
 RESULTS_KEY = pytest.StashKey[dict]()
 META_KEY = pytest.StashKey[dict]()
+VARIANTS_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser) -> None:
@@ -123,6 +135,12 @@ def student(request) -> Student:
     return config.stash[STUDENT_KEY]
 
 
+def pytest_runtest_setup(item) -> None:
+    student = item.config.stash.get(STUDENT_KEY, None)
+    if student is not None:
+        student._calls.clear()  # a diagnosis replays only this test's calls
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -133,6 +151,7 @@ def pytest_runtest_makereport(item, call):
 
 def record(item, call, report) -> None:
     question, points, title = item.config.stash[META_KEY][item.nodeid]
+    kind, diagnosis, detail = "", None, None
     if report.passed:
         state, message = "passed", None
     elif report.skipped:
@@ -141,10 +160,48 @@ def record(item, call, report) -> None:
         failed_in_test = report.when == "call" and call.excinfo is not None
         state = "failed" if failed_in_test else "error"
         message = explain(call.excinfo) if call.excinfo is not None else str(report.longrepr)
+        if call.excinfo is not None:
+            kind, diagnosis, detail = analyse(item, question, root_exception(call.excinfo.value))
     item.config.stash[RESULTS_KEY][item.nodeid] = TestOutcome(
         name=item.name, question=question, outcome=state, points=points if state == "passed" else 0.0,
         max_points=points, message=message[:MAX_MESSAGE_CHARS] if message else None, title=title,
+        kind=kind, diagnosis=diagnosis, detail=detail,
     )
+
+
+def analyse(item, question: str, exc: BaseException) -> tuple[str, str | None, dict]:
+    """The failure's kind, the misconception it matches, and the details a TA reads."""
+    detail = dict(getattr(exc, "detail", None) or {})
+    student = item.config.stash.get(STUDENT_KEY, None)
+    matches = []
+    if student is not None and not isinstance(exc, StudentError):
+        namespace, variants = known_variants(item.config, Path(str(item.fspath)).parent, question)
+        matches = diagnose(question, list(student._calls), variants, namespace)
+    if matches:
+        detail["misconception"] = matches[0][0]
+    return error_kind(exc), (matches[0][1] if matches else None), detail
+
+
+def known_variants(config, tests_dir: Path, question: str) -> tuple[dict, list]:
+    """(reference namespace, [(name, description, fn)]) for a question, loaded once per session."""
+    cache = config.stash.setdefault(VARIANTS_KEY, {})
+    key = (tests_dir, question)
+    if key not in cache:
+        from rlgrade.testing.variants import collect, load_module, reference_for  # noqa: PLC0415
+
+        namespace = dict(vars(reference_for(str(tests_dir / "conftest.py"))))
+        path = tests_dir / "variants" / f"{question}.py"
+        module = load_module(path, f"rlgrade_variants.{tests_dir.name}.{question}") if path.is_file() else None
+        variants = [(v.name, v.description, fn) for v, fn in collect(module)
+                    if v.kind == "misconception" and v.question == question] if module else []
+        cache[key] = (namespace, variants)
+    return cache[key]
+
+
+def root_exception(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # e.g. hypothesis' FlakyFailure
+        exc = exc.exceptions[0]
+    return exc
 
 
 def skip_reason(report) -> str:
@@ -154,9 +211,7 @@ def skip_reason(report) -> str:
 
 def explain(excinfo) -> str:
     """The assertion's own message plus hypothesis' falsifying example, without our traceback."""
-    exc = excinfo.value
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # e.g. hypothesis' FlakyFailure
-        exc = exc.exceptions[0]
+    exc = root_exception(excinfo.value)
     text = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
     notes = [str(n) for n in getattr(exc, "__notes__", [])]
     return text + ("\n" + "\n".join(notes) if notes else "")

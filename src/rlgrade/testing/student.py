@@ -8,6 +8,7 @@ decoded by the grader's own codec.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +37,18 @@ class CallResult:
     """Positions / names of tensor arguments the function modified in place."""
     grads: tuple | None = None
     """Gradients w.r.t. the requested inputs, in the order asked, when requested."""
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """A call the hidden tests made, kept so that a failure can be diagnosed afterwards."""
+
+    fn: str
+    args: tuple
+    kwargs: dict
+    grad: dict | None
+    result: CallResult | None
+    """None when the call raised."""
 
 
 class Backend(Protocol):
@@ -156,8 +169,12 @@ class SandboxBackend:
 class Student:
     """Calls a submission's functions by name; values come back as plain data."""
 
+    RECORDED_CALLS = 32
+
     def __init__(self, backend: Backend):
         self._backend = backend
+        self._calls: deque[RecordedCall] = deque(maxlen=self.RECORDED_CALLS)
+        """The latest calls (the plugin clears them before each test): what a diagnosis replays."""
 
     def __repr__(self) -> str:
         return "student"  # stable: it appears in hypothesis' falsifying examples
@@ -178,6 +195,7 @@ class Student:
 
     def _request(self, fn: str, args: tuple, kwargs: dict, grad: dict | None) -> CallResult:
         message = {"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs), "grad": grad}
+        self._calls.append(RecordedCall(fn, tuple(args), dict(kwargs), grad, None))
         response = self._backend.request(message)
         if not isinstance(response, dict) or not isinstance(response.get("ok"), bool):
             raise StudentError(f"{fn}: the worker sent a malformed response")
@@ -185,11 +203,13 @@ class Student:
             raise StudentError(describe_error(fn, response.get("error")))
         grads = response.get("grads")
         mutated = response.get("mutated") or []
-        return CallResult(
+        result = CallResult(
             value=response.get("value"),
             mutated=tuple(m for m in mutated if isinstance(m, (int, str))),
             grads=tuple(grads) if isinstance(grads, list) else None,
         )
+        self._calls[-1] = RecordedCall(fn, tuple(args), dict(kwargs), grad, result)
+        return result
 
 
 def describe_error(fn: str, error: object) -> str:

@@ -13,6 +13,9 @@ Requests and responses are codec frames (plain data):
   calls one function. With ``grad = {"wrt": [0, "logp", ...], "output": int | None,
   "cotangent": tensor | None}`` the worker also returns d<output, cotangent>/d(wrt),
   computed here so that no autograd graph ever crosses the boundary.
+- ``{"op": "check", "fn": name, "source": str}`` runs one of the notebook's public
+  check cells against the submission, in a copy of its namespace (so a check's
+  variables never replace the student's globals).
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class Session:
             return self.load(request["cells"], request.get("filename", "submission"))
         if op == "call":
             return self.call(request["fn"], request["args"], request["kwargs"], request.get("grad"))
+        if op == "check":
+            return self.check(request["fn"], request["source"])
         raise ValueError(f"unknown op {op!r}")
 
     def load(self, cells: list, filename: str) -> dict:
@@ -69,6 +74,15 @@ class Session:
                 errors.append({"cell": index, "error": format_exception(exc)})
         functions = sorted(k for k, v in self.namespace.items() if callable(v) and not k.startswith("__"))
         return {"ok": True, "errors": errors, "functions": functions}
+
+    def check(self, name: str, source: str) -> dict:
+        filename = f"<public check {name}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            exec(compile(source, filename, "exec"), dict(self.namespace))  # noqa: S102 - sandboxed by design
+        except BaseException as exc:  # noqa: BLE001
+            return error_response(type(exc).__name__, str(exc) or format_exception(exc))
+        return {"ok": True}
 
     def call(self, fn_name: str, args: list, kwargs: dict, grad: dict | None) -> dict:
         fn = self.namespace.get(fn_name)
