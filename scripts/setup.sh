@@ -4,11 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v bwrap >/dev/null 2>&1; then
-    echo "installing bubblewrap (the grading sandbox)..."
+# bubblewrap: the grading sandbox; chromium: the tests open the HTML reports in a real browser
+missing=""
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+if [ -n "$missing" ]; then
+    echo "installing$missing (apt)..."
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq bubblewrap >/dev/null
+    $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
 PY=${PYTHON:-python3}

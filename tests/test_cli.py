@@ -46,3 +46,21 @@ def test_grade_then_export_csv(tiny_course, tmp_path):
     assert "alice" in graded.output and "3/6" in graded.output
     csv_out = runner.invoke(app, ["export", "csv", "lesson_01", "--gradebook", db, "--course", str(tiny_course.root)])
     assert csv_out.stdout.splitlines()[1] == "alice,3,0,3,6,graded"
+
+
+@needs_sandbox
+def test_grade_then_review_and_feedback(tiny_course, tmp_path):
+    subs = tmp_path / "subs"
+    submission(subs, "bob", "def add_one(x):\n    return x - 1\ndef scale(x, k=2.0):\n    return x * k\n")
+    db = f"sqlite:///{tmp_path}/gb.db"
+    assert runner.invoke(app, ["grade", "lesson_01", str(subs), "--gradebook", db, "--course", str(tiny_course.root)]).exit_code == 0
+    terminal = runner.invoke(app, ["review", "lesson_01", "--gradebook", db])
+    assert terminal.exit_code == 0, terminal.output
+    assert "matches: subtracts" in terminal.output and "bob" in terminal.output
+    page = tmp_path / "report" / "review.html"
+    assert runner.invoke(app, ["review", "lesson_01", "--gradebook", db, "--html", str(page)]).exit_code == 0
+    assert "matches: subtracts" in page.read_text()
+    written = runner.invoke(app, ["feedback", "lesson_01", "--gradebook", db, "--out", str(tmp_path / "fb")])
+    assert written.exit_code == 0 and (tmp_path / "fb" / "bob.html").is_file()
+    missing = runner.invoke(app, ["review", "lesson_99", "--gradebook", db])
+    assert missing.exit_code == 1 and "no results for lesson_99" in missing.output

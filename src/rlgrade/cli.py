@@ -170,6 +170,44 @@ def score_table(report) -> Table:
     return table
 
 
+@app.command("review")
+def review_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
+               gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
+               html: Optional[Path] = typer.Option(None, "--html", help="write the HTML report here instead of printing"),
+               question: Optional[str] = typer.Option(None, "--question", "-q", help="only this question, with its counterexamples")) -> None:
+    """Why students fail: per-question pass rates, failure clusters, named misconceptions."""
+    from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415
+    from rlgrade.review import render_html, render_terminal, review  # noqa: PLC0415
+
+    try:
+        report = review(Gradebook(gradebook or DEFAULT_URL), assignment, questions=[question] if question else None)
+    except ValueError as exc:
+        fail(str(exc))
+    if html:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(report), encoding="utf-8")
+        console.print(f"wrote {html}")
+        return
+    for renderable in render_terminal(report, question=question):
+        console.print(renderable)
+
+
+@app.command("feedback")
+def feedback_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
+                 out: Path = typer.Option(Path("feedback"), "--out", help="directory for <student>.html files"),
+                 gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
+                 reveal: bool = typer.Option(False, "--reveal", help="also show hidden tests' messages and inputs")) -> None:
+    """One HTML feedback page per student (hidden tests: title and hint only, unless --reveal)."""
+    from rlgrade.feedback import feedback  # noqa: PLC0415
+    from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415
+
+    try:
+        written = feedback(Gradebook(gradebook or DEFAULT_URL), assignment, out, reveal=reveal)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"wrote {len(written)} feedback pages to {out}")
+
+
 @export_app.command("csv")
 def export_csv_cmd(assignment: str = typer.Argument(...),
                    gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL"),

@@ -2,7 +2,9 @@
 
 release → validate lesson 8 → grade the bundled sample submissions
 (``examples/lesson_08/submissions``: correct, buggy, crashing, hanging, malformed,
-untouched and hostile) into a fresh SQLite gradebook → score table, JSON and CSV.
+untouched and hostile) into a fresh SQLite gradebook → score table, JSON and CSV →
+review (failure clusters with named misconceptions, terminal and HTML) → one
+feedback page per student.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def run_demo(course: Course, out: Path, *, workers: int = 2, console: Console | 
     """Run the whole pipeline; returns False if validation fails."""
     from rlgrade.cli import score_table, validate_table  # noqa: PLC0415 - shared table layouts
     from rlgrade.export import export_csv  # noqa: PLC0415
+    from rlgrade.feedback import feedback  # noqa: PLC0415
+    from rlgrade.review import render_html, render_terminal, review  # noqa: PLC0415
     from rlgrade.grade import grade  # noqa: PLC0415
     from rlgrade.gradebook import Gradebook  # noqa: PLC0415
     from rlgrade.release import assignment_questions, release  # noqa: PLC0415
@@ -62,4 +66,12 @@ def run_demo(course: Course, out: Path, *, workers: int = 2, console: Console | 
     csv_text = export_csv(Gradebook(url), ASSIGNMENT, assignment_questions(course, ASSIGNMENT))
     (out / "scores.csv").write_text(csv_text, encoding="utf-8")
     console.print(f"gradebook: {out / 'gradebook.db'}; results: {out / 'results.json'}; CSV: {out / 'scores.csv'}")
+
+    console.rule("4. review: who fails how")
+    reviewed = review(Gradebook(url), ASSIGNMENT)
+    for renderable in render_terminal(reviewed):
+        console.print(renderable)
+    (out / "review.html").write_text(render_html(reviewed), encoding="utf-8")
+    pages = feedback(Gradebook(url), ASSIGNMENT, out / "feedback")
+    console.print(f"report: {out / 'review.html'}; {len(pages)} feedback pages in {out / 'feedback'}")
     return ok
