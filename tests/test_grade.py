@@ -158,3 +158,16 @@ def test_grading_refuses_to_run_without_the_sandbox(tiny_course, tmp_path, monke
     submission(tmp_path / "subs", "alice", CORRECT)
     with pytest.raises(RuntimeError, match="--no-sandbox"):
         grade_dir(tiny_course, tmp_path / "subs", tmp_path)
+
+
+def test_a_forbidden_builtin_costs_its_question_with_a_message_naming_it(tiny_course, tmp_path):
+    tests = tiny_course.tests_dir("lesson_01") / "test_scale.py"
+    tests.write_text(tests.read_text() + '\npytestmark = pytest.mark.forbid("aten::mul")\n')
+    subs = tmp_path / "subs"
+    submission(subs, "aliased", "import torch\nmultiply = torch.mul\ndef add_one(x):\n    return x + 1\n"
+                                "def scale(x, k=2.0):\n    return multiply(x, k)\n")
+    submission(subs, "by_hand", "def add_one(x):\n    return x + 1\ndef scale(x, k=2.0):\n    return x / (1.0 / k)\n")
+    rows = by_student(grade_dir(tiny_course, subs, tmp_path))
+    scale = rows["aliased"].questions["scale"]
+    assert scale.score == 0 and "calls torch's built-in mul" in scale.tests[0].message
+    assert rows["by_hand"].questions["scale"].score == rows["by_hand"].questions["scale"].max_score

@@ -50,3 +50,50 @@ def test_missing_functions_are_named():
 def test_objects_with_behaviour_cannot_be_returned():
     with pytest.raises(StudentError, match="cannot send a value of type object"):
         student_with(f=lambda: object()).f()
+
+
+FORBIDDEN = ["aten::_log_softmax"]
+
+
+def log_softmax_by_hand(x):
+    return x - torch.logsumexp(x, dim=-1, keepdim=True)
+
+
+def aliased_builtin(x):
+    from torch.nn.functional import log_softmax as ls  # an alias of the built-in
+    return ls(x, -1)
+
+
+def through_cross_entropy_internals(x):
+    return -torch.nn.functional.nll_loss(torch.nn.functional.log_softmax(x, -1), torch.zeros(len(x), dtype=torch.long))
+
+
+def catches_the_refusal(x):
+    try:
+        return torch.log_softmax(x, -1)
+    except RuntimeError:
+        return log_softmax_by_hand(x)
+
+
+def forbidding(fn):
+    student = Student(InProcessBackend({"log_softmax": fn}))
+    student._forbid["log_softmax"] = FORBIDDEN
+    return student
+
+
+def test_a_function_written_from_basic_operations_is_allowed():
+    x = torch.randn(2, 3)
+    assert torch.allclose(forbidding(log_softmax_by_hand).log_softmax(x), torch.log_softmax(x, -1))
+
+
+@pytest.mark.parametrize("fn", [aliased_builtin, lambda x: x.log_softmax(-1), through_cross_entropy_internals,
+                                catches_the_refusal])
+def test_a_forbidden_builtin_is_caught_however_it_is_reached(fn):
+    with pytest.raises(StudentError, match="calls torch's built-in _log_softmax, which this question asks you"):
+        forbidding(fn).log_softmax(torch.randn(2, 3))
+
+
+def test_other_functions_may_still_use_the_builtin():
+    student = Student(InProcessBackend({"other": aliased_builtin}))
+    student._forbid["log_softmax"] = FORBIDDEN
+    assert student.other(torch.zeros(1, 2)).shape == (1, 2)

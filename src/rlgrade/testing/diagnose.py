@@ -26,6 +26,7 @@ STUDENT_ERROR_KINDS = [
     ("ended the worker", "crashes the worker"),
     ("used up its grading time", "out of grading time"),
     ("could not differentiate", "not differentiable"),
+    ("which this question asks you", "uses a forbidden built-in"),
     ("returned something that cannot be read", "returns an unsupported value"),
 ]
 

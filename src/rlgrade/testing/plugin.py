@@ -5,7 +5,10 @@ Loaded by ``autograder/conftest.py``. Tests get a session-scoped ``student`` fix
 
 - ``@pytest.mark.points(n)`` — the test's weight (default 1);
 - ``@pytest.mark.question("name")`` — the graded function (default: the test file's
-  name without ``test_``).
+  name without ``test_``);
+- ``@pytest.mark.forbid("aten::_log_softmax", ...)`` — torch operators the question's
+  function may not run (it asks students to implement that built-in). Checked in the
+  worker at the dispatcher, for every call of the function, so aliases do not hide them.
 
 Results are frozen :class:`TestOutcome` records kept in ``config.stash`` (no globals).
 """
@@ -86,6 +89,7 @@ def pytest_addoption(parser) -> None:
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "points(n): points for this test (default 1)")
     config.addinivalue_line("markers", "question(name): the graded function this test checks")
+    config.addinivalue_line("markers", "forbid(*ops): torch operators (aten names) the question's function may not use")
     settings.load_profile(config.getoption("--rlgrade-profile"))
     config.stash[RESULTS_KEY] = {}
     config.stash[META_KEY] = {}
@@ -135,10 +139,13 @@ def student(request) -> Student:
     return config.stash[STUDENT_KEY]
 
 
-def pytest_runtest_setup(item) -> None:
+def pytest_runtest_call(item) -> None:
     student = item.config.stash.get(STUDENT_KEY, None)
     if student is not None:
         student._calls.clear()  # a diagnosis replays only this test's calls
+        forbid = item.get_closest_marker("forbid")
+        if forbid is not None:
+            student._forbid[question_of(item)] = [str(op) for op in forbid.args]
 
 
 @pytest.hookimpl(hookwrapper=True)

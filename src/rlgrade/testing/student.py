@@ -175,6 +175,8 @@ class Student:
         self._backend = backend
         self._calls: deque[RecordedCall] = deque(maxlen=self.RECORDED_CALLS)
         """The latest calls (the plugin clears them before each test): what a diagnosis replays."""
+        self._forbid: dict[str, list[str]] = {}
+        """function → torch operators it may not use (from the hidden tests' ``forbid`` markers)."""
 
     def __repr__(self) -> str:
         return "student"  # stable: it appears in hypothesis' falsifying examples
@@ -194,7 +196,8 @@ class Student:
         return lambda *args, **kwargs: self.call(fn, *args, **kwargs).value
 
     def _request(self, fn: str, args: tuple, kwargs: dict, grad: dict | None) -> CallResult:
-        message = {"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs), "grad": grad}
+        message = {"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs), "grad": grad,
+                   "forbid": self._forbid.get(fn, [])}
         self._calls.append(RecordedCall(fn, tuple(args), dict(kwargs), grad, None))
         response = self._backend.request(message)
         if not isinstance(response, dict) or not isinstance(response.get("ok"), bool):
@@ -219,6 +222,8 @@ def describe_error(fn: str, error: object) -> str:
     if kind == "NotImplementedError":
         return f"{fn} is not implemented yet (it raises NotImplementedError)"
     if kind == "MissingFunction":
+        return message
+    if kind == "ForbiddenCall":
         return message
     if kind == "GradientError":
         return f"{fn}: could not differentiate the result: {message}"

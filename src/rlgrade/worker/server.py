@@ -13,6 +13,9 @@ Requests and responses are codec frames (plain data):
   calls one function. With ``grad = {"wrt": [0, "logp", ...], "output": int | None,
   "cotangent": tensor | None}`` the worker also returns d<output, cotangent>/d(wrt),
   computed here so that no autograd graph ever crosses the boundary.
+  An optional ``"forbid": ["aten::_log_softmax", ...]`` lists torch operators the call
+  may not run (a question that asks students to implement a built-in): they are
+  watched at the dispatcher, below every Python name, so no alias hides them.
 - ``{"op": "check", "fn": name, "source": str}`` runs one of the notebook's public
   check cells against the submission, in a copy of its namespace (so a check's
   variables never replace the student's globals).
@@ -21,12 +24,14 @@ Requests and responses are codec frames (plain data):
 from __future__ import annotations
 
 import builtins
+import contextlib
 import linecache
 import os
 import sys
 import traceback
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .codec import CodecError, decode, encode, read_frame, write_frame
 
@@ -58,7 +63,8 @@ class Session:
         if op == "load":
             return self.load(request["cells"], request.get("filename", "submission"))
         if op == "call":
-            return self.call(request["fn"], request["args"], request["kwargs"], request.get("grad"))
+            return self.call(request["fn"], request["args"], request["kwargs"], request.get("grad"),
+                             request.get("forbid") or [])
         if op == "check":
             return self.check(request["fn"], request["source"])
         raise ValueError(f"unknown op {op!r}")
@@ -84,17 +90,23 @@ class Session:
             return error_response(type(exc).__name__, str(exc) or format_exception(exc))
         return {"ok": True}
 
-    def call(self, fn_name: str, args: list, kwargs: dict, grad: dict | None) -> dict:
+    def call(self, fn_name: str, args: list, kwargs: dict, grad: dict | None, forbid: list | None = None) -> dict:
         fn = self.namespace.get(fn_name)
         if fn is None or not callable(fn):
             return error_response("MissingFunction", f"your submission does not define a function named {fn_name!r}")
         args, kwargs = list(args), dict(kwargs)
         leaves = mark_grad_inputs(args, kwargs, grad["wrt"]) if grad else []
         before = snapshot(args, kwargs)
+        watch = ForbiddenOps(forbid) if forbid else contextlib.nullcontext()
         try:
-            value = fn(*args, **kwargs)
+            with watch:
+                value = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
+            if forbid and watch.used:
+                return forbidden_response(fn_name, watch.used)
             return error_response(type(exc).__name__, format_exception(exc))
+        if forbid and watch.used:  # even if the student caught our exception
+            return forbidden_response(fn_name, watch.used)
         response = {"ok": True, "value": plain(value), "mutated": mutated(before, args, kwargs), "grads": None}
         if grad:
             try:
@@ -102,6 +114,27 @@ class Session:
             except BaseException as exc:  # noqa: BLE001
                 return error_response("GradientError", f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE_CHARS])
         return response
+
+
+class ForbiddenOps(TorchDispatchMode):
+    """Records (and stops) any of the named aten operators, however the student reached them."""
+
+    def __init__(self, names: list):
+        super().__init__()
+        self.names = {str(n).removeprefix("aten::") for n in names}
+        self.used: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func._schema.name.removeprefix("aten::")
+        if name in self.names:
+            self.used.append(name)
+            raise RuntimeError(f"torch's built-in {name} is not allowed in this question")
+        return func(*args, **(kwargs or {}))
+
+
+def forbidden_response(fn_name: str, used: list) -> dict:
+    return error_response("ForbiddenCall", f"{fn_name} calls torch's built-in {used[0]}, which this question asks you "
+                                           "to implement yourself from basic operations")
 
 
 def error_response(kind: str, message: str) -> dict:
@@ -177,6 +210,8 @@ def serve(read_fd: int = 3, write_fd: int = 4) -> None:
     reader = os.fdopen(read_fd, "rb", buffering=0)
     writer = os.fdopen(write_fd, "wb", buffering=0)
     session = Session()
+    with ForbiddenOps(["warm-up"]):  # its first use loads torch internals: pay that at start-up, not in a call
+        torch.zeros(1) + 1
     write_frame(writer, encode({"ok": True, "ready": True, "pid": os.getpid()}))
     while True:
         frame = read_frame(reader)
