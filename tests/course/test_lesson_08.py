@@ -1,4 +1,4 @@
-"""The shipped lesson-8 problem set: hidden tests validated, samples graded as designed."""
+"""The lesson-8 sample submissions grade as designed, and the review names every planted bug."""
 
 import pytest
 
@@ -7,21 +7,10 @@ from conftest import REPO, needs_sandbox
 from rlgrade.course import Course
 from rlgrade.grade import grade
 from rlgrade.gradebook import Gradebook
-from rlgrade.release import assignment_questions
 from rlgrade.review import render_html, review
-from rlgrade.validate import validate
 
 pytestmark = [pytest.mark.slow, needs_sandbox]
 COURSE = Course(REPO)
-
-
-def test_every_question_has_tests_variants_and_validates():
-    report = validate(COURSE, "lesson_08", workers=2)
-    problems = list(report.problems) + [f"{q.question}: {p}" for q in report.questions for p in q.problems]
-    assert not problems, "\n".join(problems)
-    assert [q.question for q in report.questions] == assignment_questions(COURSE, "lesson_08")
-    for q in report.questions:
-        assert len(q.misconceptions) >= 3 and len(q.rewrites) >= 1 and q.max_score > 0
 
 
 def test_sample_submissions_score_as_designed(tmp_path):
