@@ -11,6 +11,8 @@ def test_validate_reports_reference_stub_misconceptions_and_rewrites(tiny_course
     assert [v.variant.name for v in add_one.misconceptions] == ["add_two", "promotes", "minus"]
     assert all(v.ok for v in add_one.misconceptions) and all(v.ok for v in add_one.rewrites)
     assert add_one.ok and add_one.passed_by_zeros == ()
+    # the review's diagnosis recognises each misconception from its own failures
+    assert [v.named for v in add_one.misconceptions] == [True, True, True]
     # scale has tests but no variants: validate says so instead of passing
     assert not scale.ok and "0 misconceptions" in " ".join(scale.problems)
     assert not report.ok

@@ -110,13 +110,14 @@ def validate_cmd(assignments: list[str] = typer.Argument(..., help="assignments 
 
 def validate_table(report) -> Table:
     table = Table("question", "reference", "stub", "misconceptions rejected", "rewrites accepted", "ok",
-                  title=f"validate {report.assignment}")
+                  "named by review", title=f"validate {report.assignment}")
     for q in report.questions:
         rejected = sum(v.ok for v in q.misconceptions)
         accepted = sum(v.ok for v in q.rewrites)
         table.add_row(q.question, f"{q.reference_score:g}/{q.max_score:g}", f"{q.stub_score:g}",
                       f"{rejected}/{len(q.misconceptions)}", f"{accepted}/{len(q.rewrites)}",
-                      "[green]yes[/green]" if q.ok else "[red]NO[/red]")
+                      "[green]yes[/green]" if q.ok else "[red]NO[/red]",
+                      f"{sum(v.named for v in q.misconceptions)}/{len(q.misconceptions)}")
     return table
 
 

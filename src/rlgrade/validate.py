@@ -35,6 +35,8 @@ class VariantResult:
     max_score: float
     failed: tuple[str, ...]
     """Names of the tests it failed."""
+    named: bool = False
+    """A misconception only: the review's diagnosis recognises it (names it on one of its failures)."""
 
     @property
     def ok(self) -> bool:
@@ -205,8 +207,11 @@ def question_report(question: str, outcomes: dict, variants: list[tuple[Variant,
     for kind in results:
         mine = [v for v, _ in variants if v.kind == kind]
         for i, variant in enumerate(mine):
-            score, variant_max, failed = scores(outcomes.get((kind, i), []), question)
-            results[kind].append(VariantResult(variant, score, variant_max or max_score, failed))
+            round_outcomes = outcomes.get((kind, i), [])
+            score, variant_max, failed = scores(round_outcomes, question)
+            named = any((o.detail or {}).get("misconception") == variant.name
+                        for o in round_outcomes if o.question == question)
+            results[kind].append(VariantResult(variant, score, variant_max or max_score, failed, named))
     zeros = [o for o in outcomes.get(("zeros", None), []) if o.question == question]
     passed_by_zeros = tuple(o.name for o in zeros if o.outcome == "passed")
     return QuestionReport(question, reference, max_score, stub, tuple(results["misconception"]),
