@@ -32,3 +32,10 @@ def test_tolerance_defaults_follow_the_dtype():
 def test_tuples_must_have_the_same_length():
     with pytest.raises(AssertionError, match="should be a tuple of 2 values"):
         assert_close((torch.tensor(1.0),), (torch.tensor(1.0), torch.tensor(0.0)))
+
+
+def test_python_floats_take_either_tolerance_alone():
+    assert_close(1.0 + 1e-5, 1.0, rtol=1e-4)
+    assert_close(1e-12, 0.0, atol=1e-9)
+    with pytest.raises(AssertionError):
+        assert_close(1.1, 1.0, rtol=1e-4)

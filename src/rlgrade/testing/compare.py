@@ -63,8 +63,9 @@ def assert_close(got: object, expected: object, *, rtol: float | None = None, at
         if type(got) not in (float, int):
             fail(f"{what} should be a Python float, got {type(got).__name__}: {short(got)}", inputs,
                  kind=f"returns {type(got).__name__} instead of float", what=what, expected=repr(expected), got=short(got))
-        r, a = (rtol, atol) if rtol is not None else (1e-7, 1e-9)
-        if not numbers_close(float(got), expected, r, a if atol is None else atol):
+        r = 1e-7 if rtol is None else rtol
+        a = 1e-9 if atol is None else atol
+        if not numbers_close(float(got), expected, r, a):
             fail(f"{what}: expected {expected!r}, got {got!r} (rtol={r:g}, atol={a:g})", inputs,
                  kind=value_kind(torch.tensor([float(got)]), torch.tensor([expected])), what=what,
                  expected=repr(expected), got=repr(got), rtol=r, atol=a)
