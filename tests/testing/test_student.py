@@ -97,3 +97,14 @@ def test_other_functions_may_still_use_the_builtin():
     student = Student(InProcessBackend({"other": aliased_builtin}))
     student._forbid["log_softmax"] = FORBIDDEN
     assert student.other(torch.zeros(1, 2)).shape == (1, 2)
+
+
+def test_in_place_changes_inside_list_arguments_are_reported():
+    def scales_in_place(grads, factor):
+        for g in grads:
+            g.mul_(factor)
+        return grads
+
+    student = Student(InProcessBackend({"clip": scales_in_place}))
+    result = student.call("clip", [torch.ones(2), torch.zeros(1), torch.ones(3)], factor=2.0)
+    assert result.mutated == ("0[0]", "0[2]")  # the zeros did not change

@@ -162,12 +162,19 @@ def mark_grad_inputs(args: list, kwargs: dict, wrt: list) -> list[torch.Tensor]:
 
 
 def snapshot(args: list, kwargs: dict) -> dict:
-    items = list(enumerate(args)) + list(kwargs.items())
-    return {key: (value, value.detach().clone()) for key, value in items if isinstance(value, torch.Tensor)}
+    """Copies of every tensor argument, also those inside list/tuple arguments (e.g. a list of gradients)."""
+    found = {}
+    for key, value in list(enumerate(args)) + list(kwargs.items()):
+        if isinstance(value, torch.Tensor):
+            found[key] = (value, value.detach().clone())
+        elif type(value) in (list, tuple):
+            found.update({f"{key}[{i}]": (item, item.detach().clone())
+                          for i, item in enumerate(value) if isinstance(item, torch.Tensor)})
+    return found
 
 
 def mutated(before: dict, args: list, kwargs: dict) -> list:
-    """Names/positions of tensor arguments the function changed in place."""
+    """Names/positions (``"grads[1]"`` inside a list) of tensor arguments the function changed in place."""
     changed = []
     for key, (tensor, copy) in before.items():
         now = tensor.detach()
