@@ -4,15 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# bubblewrap: the grading sandbox; chromium: the tests open the HTML reports in a real browser
+# bubblewrap: the grading sandbox; chromium: the tests open HTML reports and slide decks in a
+# real browser; latexmk + texlive-latex-base: the book draft (materials/book) builds to PDF
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v latexmk >/dev/null 2>&1 || missing="$missing latexmk texlive-latex-base"
 if [ -n "$missing" ]; then
     echo "installing$missing (apt)..."
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq $missing >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 PY=${PYTHON:-python3}

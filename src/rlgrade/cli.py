@@ -209,6 +209,25 @@ def feedback_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g.
     console.print(f"wrote {len(written)} feedback pages to {out}")
 
 
+@app.command("slides")
+def slides_cmd(lessons: list[str] = typer.Argument(None, help="lesson ids, e.g. lesson_05 (default: every lesson with slides)"),
+               course: Optional[Path] = CourseOption) -> None:
+    """Render lessons/<lesson>/slides/slides.md to a self-contained offline HTML deck beside it."""
+    from rlgrade.slides import MathError, build_deck  # noqa: PLC0415
+
+    root = find_course(course).root / "lessons"
+    sources = [root / lesson / "slides" / "slides.md" for lesson in lessons] if lessons else \
+        sorted(root.glob("lesson_*/slides/slides.md"))
+    for source in sources:
+        if not source.is_file():
+            fail(f"{source} does not exist")
+        try:
+            count = build_deck(source, source.with_suffix(".html"))
+        except MathError as exc:
+            fail(f"{source}: {exc}")
+        console.print(f"wrote {source.with_suffix('.html').relative_to(root.parent)} ({count} slides)")
+
+
 @export_app.command("csv")
 def export_csv_cmd(assignment: str = typer.Argument(...),
                    gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL"),
