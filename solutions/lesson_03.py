@@ -48,7 +48,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     Do not call F.scaled_dot_product_attention (nor torch.nn.MultiheadAttention or
     F.multi_head_attention_forward): this exercise is to write it yourself.
     """
-    d = q.shape[-1]
+    d = q.size(-1)                                             # head dimension
     scores = q @ k.transpose(-2, -1) / math.sqrt(d)                  # (B, H, T, S)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))           # weight exactly 0 after the softmax

@@ -13,7 +13,7 @@ def _pairs(ranking):
 
 
 @misconception("elo_from_ranking", "simultaneous updates: every game's expectation from the initial ratings")
-def simultaneous(ranking, n_items, k=32.0, initial=1000.0):
+def updates_all_pairs_at_once(ranking, n_items, k=32.0, initial=1000.0):
     ratings = [float(initial)] * n_items
     for w, l in _pairs(ranking):
         new_w, new_l = _update(float(initial), float(initial), k)
