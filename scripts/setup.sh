@@ -9,12 +9,17 @@ cd "$(dirname "$0")/.."
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-command -v latexmk >/dev/null 2>&1 || missing="$missing latexmk texlive-latex-base"
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+if [ -n "$missing" ] || ! command -v latexmk >/dev/null 2>&1; then
+    $SUDO apt-get update -qq
+fi
 if [ -n "$missing" ]; then
     echo "installing$missing (apt)..."
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+if ! command -v latexmk >/dev/null 2>&1; then
+    echo "installing latexmk and texlive-latex-base (apt, without recommends: the book needs only these)..."
+    $SUDO apt-get install -y -qq --no-install-recommends latexmk texlive-latex-base >/dev/null
 fi
 
 PY=${PYTHON:-python3}
