@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from rlgrade.testing import tolerance_for
+from rlgrade.testing.compare import largest_abs, rounding_atol  # noqa: F401 - the tests import them from here
 from rlgrade.testing.compare import describe_inputs
 from rlgrade.testing.strategies import float_dtypes, floats, tensors
 
@@ -106,22 +106,6 @@ def logistic_data(draw, *, dtype: torch.dtype | None = None, large: bool = False
         w = draw(tensors((d,), dtype, floats(-2.0, 2.0)))
     y = torch.tensor(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n, max_size=n)), dtype=dtype)
     return {"X": X, "y": y, "w": w}
-
-
-def largest_abs(*tensors_: torch.Tensor) -> float:
-    """max |x| over all the given tensors (0 for empty ones)."""
-    return max((float(t.detach().double().abs().max()) for t in tensors_ if t.numel()), default=0.0)
-
-
-def rounding_atol(dtype: torch.dtype, magnitude: float, gain: float = 1.0) -> float:
-    """Absolute tolerance for a result computed from inputs as large as ``magnitude``.
-
-    Equivalent forms (``x - logsumexp(x)`` or ``(x - max) - log(sum(exp(x - max)))``) round differently: each
-    operation on numbers of size ``magnitude`` may be off by eps * magnitude, and the result moves by ``gain``
-    per unit of input error. Never below the dtype's default atol.
-    """
-    eps = torch.finfo(dtype).eps
-    return max(tolerance_for(dtype)[1], 8.0 * eps * float(magnitude) * float(gain))
 
 
 def assert_finite(got: object, expected: torch.Tensor, *, what: str, why: str, inputs: dict) -> None:

@@ -11,26 +11,11 @@ import statistics
 import torch
 from hypothesis import strategies as st
 
-from rlgrade.testing import tolerance_for
+from rlgrade.testing.compare import largest_abs, rounding_atol  # noqa: F401 - the tests import them from here
 from rlgrade.testing.strategies import float_dtypes, floats, tensors
 
 EPSILONS = st.sampled_from([1e-5, 1e-3, 0.1])
 """Layer-norm eps values: large ones make "eps inside vs outside the root" visible."""
-
-
-def largest_abs(*tensors_: torch.Tensor) -> float:
-    """max |x| over all the given tensors (0 for empty ones)."""
-    return max((float(t.detach().double().abs().max()) for t in tensors_ if t.numel()), default=0.0)
-
-
-def rounding_atol(dtype: torch.dtype, magnitude: float, gain: float = 1.0) -> float:
-    """Absolute tolerance for a result computed from inputs as large as ``magnitude``.
-
-    Equivalent forms round differently: each operation on numbers of size ``magnitude`` may be off by
-    eps * magnitude, and the result moves by ``gain`` per unit of input error. Never below the dtype's atol.
-    """
-    eps = torch.finfo(dtype).eps
-    return max(tolerance_for(dtype)[1], 8.0 * eps * float(magnitude) * float(gain))
 
 
 @st.composite

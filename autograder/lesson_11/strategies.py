@@ -13,6 +13,7 @@ import torch
 from hypothesis import strategies as st
 
 from rlgrade.testing import tolerance_for
+from rlgrade.testing.compare import largest_abs, rounding_atol  # noqa: F401 - the tests import them from here
 from rlgrade.testing.strategies import float_dtypes, floats, logprobs, response_masks, tensors
 
 MAX_BATCH = 5
@@ -79,22 +80,6 @@ def cispo_batches(draw, *, dtype: torch.dtype | None = None, mask_dtype: torch.d
     logp = draw(logprobs((batch, seq), dtype)) + offset
     return {"logp": logp, "logp_old": draw(shifted_logprobs(logp, mask, max_shift)),
             "advantages": draw(tensors((batch,), dtype, floats(-5.0, 5.0))), "mask": mask}
-
-
-def largest_abs(*tensors_: torch.Tensor) -> float:
-    """max |x| over all the given tensors (0 for empty ones)."""
-    return max((float(t.detach().abs().max()) for t in tensors_ if t.numel()), default=0.0)
-
-
-def rounding_atol(dtype: torch.dtype, magnitude: float, gain: float = 1.0) -> float:
-    """Absolute tolerance for a result computed from inputs as large as ``magnitude``.
-
-    Equal forms (``beta * (c - r)`` or ``beta * c - beta * r``) round differently: each operation on numbers of
-    size ``magnitude`` may be off by eps * magnitude, and the result moves by ``gain`` (a bound on its derivative)
-    per unit of input error. Never below the dtype's default atol.
-    """
-    eps = torch.finfo(dtype).eps
-    return max(tolerance_for(dtype)[1], 8.0 * eps * float(magnitude) * float(gain))
 
 
 def cispo_terms(batch: dict, eps_high: float) -> torch.Tensor:

@@ -12,7 +12,6 @@ draw it.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 
 from rlgrade.grade import SubmissionResult
@@ -194,11 +193,6 @@ def histogram(scores: tuple[float, ...], max_score: float, bins: int = 10) -> li
         counts[max(i, 0)] += 1
     return counts
 
-
-def most_common_diagnosis(report: ReviewReport, student: str, question: str) -> str | None:
-    labels = Counter(c.label for q in report.questions if q.question == question for c in q.clusters
-                     if c.diagnosed and student in c.students)
-    return labels.most_common(1)[0][0] if labels else None
 
 
 # ---------------------------------------------------------------- renderers

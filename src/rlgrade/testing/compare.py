@@ -27,6 +27,22 @@ def tolerance_for(dtype: torch.dtype) -> tuple[float, float]:
     return TOLERANCES.get(dtype, (0.0, 0.0))
 
 
+def largest_abs(*tensors: torch.Tensor) -> float:
+    """max |x| over all the given tensors (0 for empty ones)."""
+    return max((float(t.detach().double().abs().max()) for t in tensors if t.numel()), default=0.0)
+
+
+def rounding_atol(dtype: torch.dtype, magnitude: float, gain: float = 1.0) -> float:
+    """Absolute tolerance for a result computed from inputs as large as ``magnitude``.
+
+    Equivalent forms (``x - logsumexp(x)`` or ``(x - max) - log(sum(exp(x - max)))``) round differently: each
+    operation on numbers of size ``magnitude`` may be off by eps * magnitude, and the result moves by ``gain``
+    per unit of input error. Never below the dtype's default atol.
+    """
+    eps = torch.finfo(dtype).eps
+    return max(tolerance_for(dtype)[1], 8.0 * eps * float(magnitude) * float(gain))
+
+
 def short(x: object, limit: int = 400) -> str:
     """A compact, bounded repr for messages."""
     if isinstance(x, torch.Tensor):
