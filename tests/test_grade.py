@@ -76,7 +76,7 @@ def test_every_submission_gets_a_row_even_when_it_cannot_be_graded(tiny_course, 
     rows = by_student(grade_dir(tiny_course, subs, tmp_path))
     assert rows["broken"].status == "error" and "not valid JSON" in rows["broken"].error
     assert rows["loops"].status == "error" and "did not finish" in rows["loops"].error
-    assert rows["syntax"].status == "graded" and "SyntaxError" in rows["syntax"].warnings[0]
+    assert rows["syntax"].status == "graded" and any("SyntaxError" in w for w in rows["syntax"].warnings)
     assert "does not define a function named 'add_one'" in rows["missing"].questions["add_one"].tests[0].message
     assert rows["fine"].score == 6
 
@@ -145,7 +145,7 @@ def test_regrading_gives_identical_json_and_keeps_history(tiny_course, tmp_path)
     subs = tmp_path / "subs"
     submission(subs, "alice", CORRECT.replace("return x + 1", "return x + 1.5"))
     first = grade_dir(tiny_course, subs, tmp_path).to_json()
-    second = grade_dir(tiny_course, subs, tmp_path).to_json()
+    second = grade_dir(tiny_course, subs, tmp_path, regrade=True).to_json()
     assert first == second
     history = Gradebook(f"sqlite:///{tmp_path}/gb.db").history("alice", "lesson_01")
     assert len(history) == 2 and history[0].to_json() == history[1].to_json()

@@ -129,22 +129,30 @@ def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. le
               json_path: Optional[Path] = typer.Option(None, "--json", help="write results as JSON here"),
               question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
               no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run submissions WITHOUT isolation (trusted code only)"),
+              regrade: bool = typer.Option(False, "--regrade", help="grade again submissions the gradebook already has "
+                                           "for the same file and tests (by default a rerun resumes and keeps them)"),
               course: Optional[Path] = CourseOption) -> None:
-    """Grade submissions into the gradebook and print a score table."""
+    """Grade submissions into the gradebook and print a score table.
+
+    A rerun of the same command (after a crash, or when more submissions arrive) resumes:
+    unchanged submissions already graded by the same hidden tests keep their row.
+    """
     from rlgrade.grade import GradeOptions  # noqa: PLC0415
 
     c = find_course(course)
     options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None)
     try:
-        report = grade_with_progress(c, assignment, submissions, gradebook, workers, json_path, options)
+        report = grade_with_progress(c, assignment, submissions, gradebook, workers, json_path, options, regrade)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         fail(str(exc))
     console.print(score_table(report))
+    if report.kept:
+        console.print(f"{len(report.kept)} unchanged submission(s) kept from the gradebook (--regrade grades them again)")
     if json_path:
         console.print(f"results written to {json_path}")
 
 
-def grade_with_progress(course, assignment, submissions, gradebook, workers, json_path, options):
+def grade_with_progress(course, assignment, submissions, gradebook, workers, json_path, options, regrade=False):
     from rlgrade.grade import grade  # noqa: PLC0415
 
     columns = (TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -156,7 +164,7 @@ def grade_with_progress(course, assignment, submissions, gradebook, workers, jso
             progress.console.print(f"  {result.student}: {result.score:g}/{result.max_score:g} ({result.status})")
 
         return grade(course, assignment, submissions, gradebook_url=gradebook, workers=workers, json_path=json_path,
-                     options=options, on_result=advance)
+                     options=options, regrade=regrade, on_result=advance)
 
 
 def score_table(report) -> Table:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rlgrade.course import Course
-from rlgrade.notebook import NotebookError, public_checks, read_notebook, submission_cells
+from rlgrade.notebook import NotebookError, public_checks, read_notebook
 from rlgrade.pool import TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, sandbox_available
+from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
 from rlgrade.testing.plugin import STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
 
@@ -65,6 +66,9 @@ class SubmissionResult:
     output: str = ""
     """The tail of what the submission printed."""
     seconds: float = 0.0
+    grader_hash: str = ""
+    """Which hidden tests, reference and release graded it (``grading_key``): a rerun skips a
+    submission whose current row has the same file and the same key."""
 
     def to_json(self) -> dict:
         """The documented JSON shape (no timings, so that regrades compare equal)."""
@@ -106,12 +110,16 @@ class GradeOptions:
     fails the remaining (possibly correct) questions. Hangs are bounded per call instead."""
     questions: tuple[str, ...] | None = None
     """Only these questions (default: all)."""
+    max_bytes: int = MAX_BYTES
+    """Larger submission files are refused unread (an error row)."""
 
 
 @dataclass(frozen=True)
 class GradeReport:
     assignment: str
     results: tuple[SubmissionResult, ...] = field(default_factory=tuple)
+    kept: tuple[str, ...] = ()
+    """Students whose unchanged submission was already graded by the same tests (not regraded)."""
 
     def to_json(self) -> list[dict]:
         return [r.to_json() for r in sorted(self.results, key=lambda r: r.student)]
@@ -162,11 +170,12 @@ def content_hash(path: Path) -> str:
 # ---------------------------------------------------------------- one submission
 
 def open_submission(path: Path, *, sandbox: bool = True, limits: Limits = Limits(), secrets: list[Path] = (),
-                    budget_seconds: float = 1200.0) -> SandboxBackend:
-    """A (not yet started) worker backend for a submission file."""
+                    budget_seconds: float = 1200.0, code: SubmissionCode | None = None) -> SandboxBackend:
+    """A (not yet started) worker backend for a submission file (or its already-read ``code``)."""
     if sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
-    return SandboxBackend(submission_cells(path), filename=path.name, limits=limits, sandbox=sandbox,
+    code = code or read_submission(path)
+    return SandboxBackend([list(c) for c in code.cells], filename=path.name, limits=limits, sandbox=sandbox,
                           secrets=list(secrets), budget_seconds=budget_seconds)
 
 
@@ -300,10 +309,11 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
     if submission.problem:
         return error_result(submission, assignment, submission.problem)
     try:
-        backend = open_submission(submission.path, sandbox=options.sandbox, limits=options.limits,
-                                  secrets=course.secrets(), budget_seconds=options.submission_seconds)
+        code = read_submission(submission.path, course.release_notebook(assignment), max_bytes=options.max_bytes)
     except NotebookError as exc:
         return error_result(submission, assignment, str(exc))
+    backend = open_submission(submission.path, sandbox=options.sandbox, limits=options.limits, code=code,
+                              secrets=course.secrets(), budget_seconds=options.submission_seconds)
     try:
         try:
             backend.start()
@@ -314,7 +324,8 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
         outcomes += run_public_checks(course, assignment, backend, options.questions)
     finally:
         backend.close()
-    warnings = [f"cell {e['cell']} raised while loading:\n{e['error']}" for e in backend.load_errors]
+    warnings = list(code.problems)
+    warnings += [f"cell {e['cell']} raised while loading:\n{e['error']}" for e in backend.load_errors]
     return summarize(submission, assignment, outcomes, warnings, "".join(backend.output)[-4000:],
                      time.monotonic() - started)
 
@@ -355,11 +366,32 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
         yield result
 
 
+def grading_key(course: Course, assignment: str, options: GradeOptions) -> str:
+    """A hash of everything besides the submission that decides its grade: the hidden tests, the
+    reference, the release notebook (its public checks) and the questions asked for."""
+    digest = hashlib.sha256(repr(sorted(options.questions or ())).encode())
+    tests = course.tests_dir(assignment)
+    files = sorted(p for p in tests.rglob("*.py") if "__pycache__" not in p.parts)
+    for path in [*files, course.solution_module(assignment), course.release_notebook(assignment)]:
+        digest.update(str(path.relative_to(course.root)).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def already_graded(gradebook, assignment: str, submissions: list[SubmissionFile], key: str) -> set[str]:
+    """Students whose current row graded this very file with these very tests (a rerun keeps them)."""
+    recorded = gradebook.recorded(assignment)
+    return {s.student for s in submissions
+            if s.student in recorded and recorded[s.student] == (content_hash(s.path), key, "graded")}
+
+
 def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: str | None = None, workers: int = 1,
-          json_path: Path | None = None, options: GradeOptions = GradeOptions(),
+          json_path: Path | None = None, options: GradeOptions = GradeOptions(), regrade: bool = False,
           on_result: Callable[[SubmissionResult, int, int], None] | None = None) -> GradeReport:
     """Grade submissions into the gradebook (each result is stored as soon as it arrives).
 
+    A rerun after a crash (or on a grown folder) resumes: a submission whose current row was
+    graded from the same file by the same tests is kept, not regraded, unless ``regrade``.
     ``on_result(result, done, total)`` is called after each submission (progress bars).
     """
     from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415 - the gradebook imports our records
@@ -367,13 +399,20 @@ def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: 
     course.require(assignment)
     submissions = discover(paths)
     gradebook = Gradebook(gradebook_url or DEFAULT_URL)
-    results = []
-    for result in grade_batch(course, assignment, submissions, options=options, workers=workers):
+    key = grading_key(course, assignment, options)
+    kept = set() if regrade else already_graded(gradebook, assignment, submissions, key)
+    results = [r for r in gradebook.current_results(assignment) if r.student in kept]
+    for result in results:
+        if on_result is not None:
+            on_result(result, results.index(result) + 1, len(submissions))
+    todo = [s for s in submissions if s.student not in kept]
+    for result in grade_batch(course, assignment, todo, options=options, workers=workers) if todo else ():
+        result = replace(result, grader_hash=key)
         gradebook.record(result)
         results.append(result)
         if on_result is not None:
             on_result(result, len(results), len(submissions))
-    report = GradeReport(assignment, tuple(sorted(results, key=lambda r: r.student)))
+    report = GradeReport(assignment, tuple(sorted(results, key=lambda r: r.student)), tuple(sorted(kept)))
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return report

@@ -8,15 +8,21 @@ pointer to it: the latest result is what counts, earlier ones stay as history.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, create_engine, select
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, create_engine, event, inspect,
+                        select, text)
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from rlgrade.grade import QuestionResult, SubmissionResult
 from rlgrade.testing.plugin import TestOutcome
 
 DEFAULT_URL = "sqlite:///gradebook.db"
+WRITE_ATTEMPTS = 8
+"""Two graders on one gradebook can collide creating the same student row, or (SQLite)
+find the database locked; a write that fails that way is retried this many times."""
 
 
 class Base(DeclarativeBase):
@@ -56,6 +62,7 @@ class GradingRow(Base):
     graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     path: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    grader_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     score: Mapped[float] = mapped_column(Float)
@@ -92,15 +99,22 @@ class Gradebook:
 
     def __init__(self, url: str = DEFAULT_URL):
         self.url = url
-        self.engine = create_engine(url)
-        Base.metadata.create_all(self.engine)
+        self.engine = create_engine(url, **engine_options(url))
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", sqlite_pragmas)
+        retrying(lambda: Base.metadata.create_all(self.engine))
+        retrying(lambda: add_missing_columns(self.engine))
 
     def record(self, result: SubmissionResult, *, graded_at: datetime | None = None) -> int:
         """Store one grading; it becomes the submission's current result. Returns the grading id."""
+        return retrying(lambda: self._record(result, graded_at))
+
+    def _record(self, result: SubmissionResult, graded_at: datetime | None) -> int:
         with Session(self.engine) as db, db.begin():
             submission = self._submission(db, result.student, result.assignment)
             grading = GradingRow(
                 graded_at=graded_at or datetime.now(timezone.utc), path=result.path, content_hash=result.content_hash,
+                grader_hash=result.grader_hash or None,
                 status=result.status, error=result.error, score=result.score, max_score=result.max_score,
                 warnings=list(result.warnings), output=result.output, seconds=result.seconds,
                 tests=[TestResultRow(question=t.question, name=t.name, title=t.title, outcome=t.outcome,
@@ -139,6 +153,15 @@ class Gradebook:
                                                         SubmissionRow.assignment_id == assignment))
             return [] if row is None else [to_result(student, assignment, g) for g in row.gradings]
 
+    def recorded(self, assignment: str) -> dict[str, tuple[str, str, str]]:
+        """student → (content hash, grader hash, status) of the current grading: what a rerun may skip."""
+        with Session(self.engine) as db:
+            rows = db.execute(select(SubmissionRow.student_id, GradingRow.content_hash, GradingRow.grader_hash,
+                                     GradingRow.status)
+                              .join(GradingRow, SubmissionRow.current_grading_id == GradingRow.id)
+                              .where(SubmissionRow.assignment_id == assignment)).all()
+            return {student: (content, grader or "", status) for student, content, grader, status in rows}
+
     def assignments(self) -> list[str]:
         with Session(self.engine) as db:
             return list(db.scalars(select(AssignmentRow.id).order_by(AssignmentRow.id)))
@@ -155,4 +178,46 @@ def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionR
     warnings = grading.warnings if isinstance(grading.warnings, list) else json.loads(grading.warnings or "[]")
     return SubmissionResult(student, assignment, grading.path, grading.content_hash, grading.status, grading.error,
                             grading.score, grading.max_score, questions, tuple(warnings), grading.output,
-                            grading.seconds)
+                            grading.seconds, grading.grader_hash or "")
+
+
+def engine_options(url: str) -> dict:
+    # SQLite waits this long for another grader's write lock instead of failing at once
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+
+
+def sqlite_pragmas(connection, _record) -> None:
+    """WAL lets readers (review, feedback) run while a grader writes; synchronous=NORMAL is safe with WAL."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def retrying(write):
+    """Run ``write`` (one transaction), again after a collision with another grader."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return write()
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == WRITE_ATTEMPTS - 1 or not is_collision(exc):
+                raise
+            time.sleep(0.05 * 2**attempt)
+
+
+def is_collision(exc: Exception) -> bool:
+    message = str(exc).lower()
+    return isinstance(exc, IntegrityError) or "locked" in message or "busy" in message or "already exists" in message \
+        or "deadlock" in message or "could not serialize" in message
+
+
+def add_missing_columns(engine) -> None:
+    """Bring a gradebook written by an older rlgrade up to date: add the columns it lacks (all nullable)."""
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            have = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))

@@ -32,9 +32,23 @@ def context():
     return ctx
 
 
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent (the forkserver) exits. The forkserver exits
+    when the grader does, so a grader killed mid-batch leaves no grading children (and, through
+    bubblewrap's --die-with-parent, no workers) running on."""
+    import ctypes  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: children finish their task and exit on the closed pipe
+
+
 def _child(conn, fn: Callable, args: tuple) -> None:
     import torch  # noqa: PLC0415
 
+    die_with_parent()
     torch.set_num_threads(1)
     try:
         payload = {"ok": fn(*args)}
