@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from rlgrade.notebook import NotebookError, public_checks, read_notebook
 from rlgrade.pool import TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
-from rlgrade.testing.plugin import STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
+from rlgrade.testing.plugin import SECRET_ENV, STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -112,6 +113,8 @@ class GradeOptions:
     """Only these questions (default: all)."""
     max_bytes: int = MAX_BYTES
     """Larger submission files are refused unread (an error row)."""
+    secret: str | None = field(default_factory=lambda: os.environ.get(SECRET_ENV), repr=False)
+    """The course's grading secret (seeds the hidden inputs; see ``rlgrade.testing.plugin.SECRET_ENV``)."""
 
 
 @dataclass(frozen=True)
@@ -203,12 +206,14 @@ def pytest_args(course: Course, assignment: str) -> list[str]:
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
 
-def run_hidden_tests(course: Course, assignment: str, student: Student, *,
-                     questions: tuple[str, ...] | None = None, profile: str = "grading") -> list[TestOutcome]:
+def run_hidden_tests(course: Course, assignment: str, student: Student, *, questions: tuple[str, ...] | None = None,
+                     profile: str = "grading", secret: str | None = None) -> list[TestOutcome]:
     """Run ``autograder/<assignment>/`` against ``student`` in this process."""
     import pytest  # noqa: PLC0415
 
     args = pytest_args(course, assignment) + [f"--rlgrade-profile={profile}"]
+    if secret:
+        args.append(f"--rlgrade-secret={secret}")
     if questions:
         args.append(f"--rlgrade-questions={','.join(questions)}")
     inject = _Inject(student)
@@ -320,7 +325,8 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
         except StudentError as exc:
             return error_result(submission, assignment, f"{submission.path.name}: {exc}",
                                 output="".join(backend.output), seconds=time.monotonic() - started)
-        outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions)
+        outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions,
+                                    secret=options.secret)
         outcomes += run_public_checks(course, assignment, backend, options.questions)
     finally:
         backend.close()
@@ -369,7 +375,7 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
 def grading_key(course: Course, assignment: str, options: GradeOptions) -> str:
     """A hash of everything besides the submission that decides its grade: the hidden tests, the
     reference, the release notebook (its public checks) and the questions asked for."""
-    digest = hashlib.sha256(repr(sorted(options.questions or ())).encode())
+    digest = hashlib.sha256(repr((sorted(options.questions or ()), options.secret)).encode())
     tests = course.tests_dir(assignment)
     files = sorted(p for p in tests.rglob("*.py") if "__pycache__" not in p.parts)
     for path in [*files, course.solution_module(assignment), course.release_notebook(assignment)]:

@@ -15,6 +15,8 @@ Results are frozen :class:`TestOutcome` records kept in ``config.stash`` (no glo
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +74,12 @@ class TestOutcome:
     the matched misconception's name. Never shown to students."""
 
 
+SECRET_ENV = "RLGRADE_SECRET"
+"""A course's grading secret. Set, it seeds every hidden property test's inputs (with the
+test's id), so that a leaked copy of last year's hidden tests does not reveal this year's
+inputs; the same secret draws the same inputs, so grading stays deterministic. Unset, the
+inputs follow from the hidden tests' own code (hypothesis' ``derandomize``)."""
+
 STUDENT_KEY = pytest.StashKey[Student]()
 RESULTS_KEY = pytest.StashKey[dict]()
 META_KEY = pytest.StashKey[dict]()
@@ -84,6 +92,7 @@ def pytest_addoption(parser) -> None:
     group.addoption("--student-no-sandbox", action="store_true", help="run --student without bubblewrap")
     group.addoption("--rlgrade-profile", default="grading", choices=["grading", "student", "screening"])
     group.addoption("--rlgrade-questions", default=None, help="comma-separated questions to run (default: all)")
+    group.addoption("--rlgrade-secret", default=None, help=f"the course's grading secret (default: ${SECRET_ENV})")
 
 
 def pytest_configure(config) -> None:
@@ -121,6 +130,17 @@ def pytest_collection_modifyitems(config, items) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    secret = config.getoption("--rlgrade-secret") or os.environ.get(SECRET_ENV)
+    if secret:
+        for item in keep:
+            seed_inputs(item, secret)
+
+
+def seed_inputs(item, secret: str) -> None:
+    test = getattr(item, "obj", None)
+    if getattr(test, "is_hypothesis_test", False):
+        # what hypothesis' @seed decorator sets; it takes precedence over derandomize
+        test._hypothesis_internal_use_seed = int.from_bytes(hashlib.sha256(f"{secret}\0{item.nodeid}".encode()).digest()[:16], "big")
 
 
 @pytest.fixture(scope="session")
