@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbformat.validator import get_validator
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -66,10 +67,43 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:  # an integer literal longer than Python's 4300-digit limit
+        raise NotebookError(path, f"is not valid JSON ({str(exc).split(':')[0]})") from None
+    except RecursionError:
+        raise NotebookError(path, f"is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    # Deep JSON parses, but then overflows the stack in nbformat, deepcopy or json.dumps.
+    if too_deep(data):
+        raise NotebookError(path, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+    # "\ud800" escapes parse to lone surrogates, which no later step can encode (compile, write).
+    if SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise NotebookError(path, f"holds an unpaired surrogate escape {exc.object[exc.start]!r}, "
+                                      "which is not a character") from None
     if not isinstance(data, dict):
         raise NotebookError(path, "is not a notebook (the JSON is not an object)")
-    if data.get("nbformat") != 4:
+    # `type(...) is int`: 4.0 == 4 and True is an int, and both crash nbformat's validator.
+    if type(data.get("nbformat")) is not int or data["nbformat"] != 4:
         raise NotebookError(path, f"has nbformat version {data.get('nbformat')!r}; version 4 is required")
+    minor = data.get("nbformat_minor")
+    if type(minor) is not int or minor < 0:
+        raise NotebookError(path, f"has nbformat_minor {minor!r}; a non-negative integer is required")
+    # Check the plain schema first: nbformat.validate walks the cells before it checks them
+    # (TypeError on "cells": 3), and relaxes the schema for minors newer than it knows
+    # (cells without a source): check those against the newest schema we know. Cell ids
+    # missing from a 4.5+ notebook are only a warning (nbformat adds them), so not here either;
+    # `data` is only checked, the notebook returned is parsed again from the text.
+    minor = min(minor, nbformat.v4.nbformat_minor)
+    if minor >= 5 and isinstance(data.get("cells"), list):
+        for i, cell in enumerate(data["cells"]):
+            if isinstance(cell, dict):
+                cell.setdefault("id", f"missing-id-{i}")
+    validator = get_validator(version=4, version_minor=minor)
+    error = next(iter(validator.iter_errors(data)), None) if validator is not None else None
+    if validator is None or error is not None:
+        why = error.message[:200] if error is not None else f"no schema for version 4.{minor}"
+        raise NotebookError(path, f"does not follow the notebook schema: {why}")
     nb = nbformat.from_dict(data)
     try:
         nbformat.validate(nb)
@@ -78,9 +112,57 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.reads(text, as_version=nbformat.NO_CONVERT)  # joins multi-line sources
 
 
+MAX_DEPTH = 100
+"""Deepest JSON nesting accepted; real notebooks (widget state, plotly outputs) stay far below."""
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def too_deep(data) -> bool:
+    """Whether the parsed JSON nests more than MAX_DEPTH containers (iteratively: no recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return False
+
+
 def nbgrader_meta(cell) -> dict:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta if isinstance(meta, dict) else {}
+
+
+def check_nbgrader_meta(cell, index: int, path: Path) -> None:
+    """The nbgrader metadata that nbgrader's release transforms read has the types they assume.
+
+    nbgrader indexes it without checks: a list crashes ``.get``, a missing grade_id or points
+    is a KeyError in ComputeChecksums, points "two" a ValueError, flags "false" count as true.
+    """
+    metadata = cell.get("metadata", {})
+    if "nbgrader" not in metadata:
+        return
+    meta = metadata["nbgrader"]
+    if not isinstance(meta, dict):
+        raise NotebookError(path, f"nbgrader metadata must be an object, not {type(meta).__name__}", cell=index, line=1)
+    for flag in ("solution", "grade", "locked"):
+        if not isinstance(meta.get(flag, False), bool):
+            raise NotebookError(path, f"nbgrader {flag!r} must be true or false, not {meta[flag]!r}", cell=index, line=1)
+    kind = next((flag for flag in ("solution", "grade", "locked") if meta.get(flag)), None)
+    if kind is None:
+        return
+    grade_id = meta.get("grade_id")
+    if not grade_id:
+        raise NotebookError(path, f"{kind} cell has no nbgrader grade_id", cell=index, line=1)
+    if not isinstance(grade_id, str):
+        raise NotebookError(path, f"nbgrader grade_id must be a string, not {grade_id!r}", cell=index, line=1)
+    points = meta.get("points")
+    if meta.get("grade") and (type(points) not in (int, float) or not 0 <= points < float("inf")):
+        raise NotebookError(path, f"grade cell {grade_id!r} needs nbgrader points, a number >= 0 (not {points!r})",
+                            cell=index, line=1)
 
 
 def is_solution(cell) -> bool:
@@ -122,12 +204,11 @@ def graded_cells(nb, path: Path) -> list[GradedCell]:
     """The source notebook's questions, checked against the authoring rules."""
     cells, seen = [], {}
     for index, cell in enumerate(nb.cells):
+        check_nbgrader_meta(cell, index, path)
         check_markers(cell, index, path)
         if not is_solution(cell) or cell.cell_type != "code":
             continue
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if not grade_id:
-            raise NotebookError(path, "solution cell has no nbgrader grade_id", cell=index, line=1)
+        grade_id = nbgrader_meta(cell)["grade_id"]
         if grade_id in seen:
             raise NotebookError(path, f"grade_id {grade_id!r} is already used by cell {seen[grade_id]}", cell=index, line=1)
         seen[grade_id] = index
@@ -143,6 +224,8 @@ def check_single_function(source: str, grade_id: str, index: int, path: Path) ->
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise NotebookError(path, f"syntax error: {exc.msg}", cell=index, line=exc.lineno) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, surrogates, absurd nesting
+        raise NotebookError(path, f"cannot be parsed as Python: {type(exc).__name__}: {exc}", cell=index) from None
     defs = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     others = [node for node in tree.body if not isinstance(node, ast.FunctionDef)]
     if len(defs) != 1 or others:

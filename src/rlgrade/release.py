@@ -7,6 +7,7 @@ notebook transforms — nbgrader's own preprocessors after our format check.
 
 from __future__ import annotations
 
+import ast
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from rlgrade.course import Course
-from rlgrade.notebook import graded_cells, read_notebook, setup_code
+from rlgrade.notebook import NotebookError, graded_cells, is_check, is_solution, read_notebook, setup_code
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -40,6 +41,28 @@ def student_transforms() -> list:
         LockCells(),
         ComputeChecksums(),  # last: checksums cover the final, locked cells
     ]
+
+
+def check_language(nb, path: Path) -> None:
+    """ClearSolutions has a code stub for Python only (and raises ValueError/TypeError on other kernels)."""
+    language = nb.metadata.get("kernelspec", {}).get("language", "python")
+    if language != "python":
+        raise NotebookError(path, f"kernelspec language is {language!r}; rlgrade releases Python notebooks only")
+
+
+def check_setup_code(nb, path: Path) -> None:
+    """Setup cells go verbatim into the reference module: one that is not Python would break
+    that module's import at grading time, far from the cause (found by fuzzing)."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or is_solution(cell) or is_check(cell):
+            continue  # the cells of setup_code()
+        try:
+            ast.parse(cell.source)
+        except SyntaxError as exc:
+            raise NotebookError(path, f"setup cell is not valid Python ({exc.msg}); it goes into the reference module",
+                                cell=index, line=exc.lineno) from None
+        except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+            raise NotebookError(path, f"setup cell cannot be parsed as Python: {type(exc).__name__}", cell=index) from None
 
 
 def student_notebook(nb) -> nbformat.NotebookNode:
@@ -68,7 +91,9 @@ def release(course: Course, *, only: list[str] | None = None, check: bool = Fals
     for assignment in assignments:
         source_path = course.source_notebook(assignment)
         nb = read_notebook(source_path)
+        check_language(nb, source_path)
         questions[assignment] = [cell.grade_id for cell in graded_cells(nb, source_path)]
+        check_setup_code(nb, source_path)
         outputs = {
             course.release_notebook(assignment): nbformat.writes(student_notebook(nb)) + "\n",
             course.solution_module(assignment): reference_module(nb, source_path, course),

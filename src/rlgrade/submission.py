@@ -175,7 +175,7 @@ def unparsable(cells: list[tuple[int, str]]) -> list[int]:
     for index, source in cells:
         try:
             ast.parse(source)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):  # NUL bytes, absurd nesting
             bad.append(index)
     return bad
 
@@ -186,7 +186,7 @@ def top_level_functions(cells: list[tuple[int, str]]) -> list[FunctionDef]:
     for index, source in cells:
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):  # NUL bytes, absurd nesting
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
