@@ -2,7 +2,7 @@ import nbformat
 import pytest
 
 from conftest import ADD_ONE, cell, tiny_notebook
-from rlgrade.notebook import NotebookError, graded_cells, read_notebook, submission_cells
+from rlgrade.notebook import NotebookError, graded_cells, read_notebook
 
 
 def write_nb(tmp_path, nb, name="nb.ipynb"):
@@ -85,17 +85,3 @@ def test_unreadable_notebooks_raise_errors_naming_the_file(tmp_path, content, me
     with pytest.raises(NotebookError, match=message) as err:
         read_notebook(path)
     assert "broken.ipynb" in str(err.value)
-
-
-def test_submission_code_skips_check_cells_and_comments_out_magics(tmp_path):
-    nb = tiny_notebook()
-    nb.cells[1].source = "%matplotlib inline\n!pip install foo\nimport torch"
-    cells = submission_cells(write_nb(tmp_path, nb))
-    assert [index for index, _ in cells] == [1, 2, 4]  # cell 3 is a public check
-    assert cells[0][1].splitlines()[:2] == ["# %matplotlib inline", "# !pip install foo"]
-
-
-def test_python_submission_is_one_cell(tmp_path):
-    path = tmp_path / "s.py"
-    path.write_text("x = 1\n")
-    assert submission_cells(path) == [(0, "x = 1\n")]

@@ -247,27 +247,3 @@ def setup_code(nb) -> list[str]:
     """Locked, non-graded code cells (imports etc.): part of the reference module."""
     return [cell.source for cell in nb.cells
             if cell.cell_type == "code" and not is_solution(cell) and not is_check(cell)]
-
-
-def submission_cells(path: Path) -> list[tuple[int, str]]:
-    """The code a submission contributes, as (cell index, source) in order.
-
-    A ``.py`` file is one cell. A notebook contributes every code cell except the
-    public check cells; IPython magics and shell escapes are commented out.
-    """
-    path = Path(path)
-    if path.suffix == ".py":
-        try:
-            return [(0, path.read_bytes().decode("utf-8"))]
-        except UnicodeDecodeError as exc:
-            raise NotebookError(path, f"is not UTF-8 text (byte {exc.start})") from None
-    nb = read_notebook(path)
-    cells = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or is_check(cell):
-            continue
-        lines = ["# " + line if MAGIC.match(line) else line for line in cell.source.split("\n")]
-        cells.append((index, "\n".join(lines)))
-    if not cells:
-        raise NotebookError(path, "has no code cells")
-    return cells

@@ -2,7 +2,7 @@
 
 Two families:
 
-- **bytes in**: `read_notebook` / `submission_cells` on random binary, mutated and truncated
+- **bytes in**: `read_notebook` / `read_submission` (against a release notebook) on random binary, mutated and truncated
   valid notebooks, JSON of the wrong shape, notebooks with wrong types in their fields,
   odd versions, deep nesting, huge integers, BOMs, NUL bytes, lone surrogates, non-UTF-8.
   The only exception allowed is `NotebookError`, whose message starts with the file's path;
@@ -32,9 +32,9 @@ from hypothesis import strategies as st
 
 from conftest import tiny_notebook
 from rlgrade.course import Course
-from rlgrade.notebook import BEGIN, END, NotebookError, graded_cells, public_checks, read_notebook, setup_code, \
-    submission_cells
-from rlgrade.release import CODE_STUB, release
+from rlgrade.notebook import BEGIN, END, NotebookError, graded_cells, public_checks, read_notebook, setup_code
+from rlgrade.release import CODE_STUB, release, student_notebook
+from rlgrade.submission import read_submission
 
 pytestmark = pytest.mark.filterwarnings("ignore::nbformat.warnings.DuplicateCellId",
                                         "ignore::nbformat.warnings.MissingIDFieldWarning")
@@ -50,7 +50,10 @@ VALID_TEXT = nbformat.writes(tiny_notebook())
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("fuzz")
+    """A scratch folder holding ``release.ipynb``, the tiny course's release notebook (submissions are read against it)."""
+    path = tmp_path_factory.mktemp("fuzz")
+    nbformat.write(student_notebook(tiny_notebook()), path / "release.ipynb")
+    return path
 
 
 # ---------------------------------------------------------------------------- bytes in
@@ -217,11 +220,12 @@ def check_reader(path: Path) -> None:
         public_checks(nb)
         setup_code(nb)
     try:
-        cells = submission_cells(path)
+        code = read_submission(path, path.parent / "release.ipynb")
     except NotebookError as err:
         assert str(err).startswith(str(path)), str(err)
     else:
-        assert cells and all(isinstance(i, int) and isinstance(s, str) for i, s in cells)
+        assert code.cells and all(isinstance(i, int) and isinstance(s, str) for i, s in code.cells)
+        assert all(isinstance(p, str) for p in code.problems)
 
 
 @settings(FUZZ, max_examples=400 * SCALE)
