@@ -47,11 +47,13 @@ def f():
 def test_grader_process_and_environment_are_invisible(run):
     os.environ["RLGRADE_TEST_SECRET"] = "hunter2"
     try:
-        code = f"import os\ndef f():\n    return [os.path.exists('/proc/{os.getpid()}'), 'RLGRADE_TEST_SECRET' in os.environ]"
+        code = (f"import os\ndef f():\n    return [os.path.exists('/proc/{os.getpid()}'),"
+                " 'RLGRADE_TEST_SECRET' in os.environ,"
+                " 'RLGRADE_TEST_SECRET' in open('/proc/1/environ').read()]")  # pid 1: bubblewrap's own
         _, response = run(code)
     finally:
         del os.environ["RLGRADE_TEST_SECRET"]
-    assert response["value"] == [False, False]
+    assert response["value"] == [False, False, False]
 
 
 def test_no_network(run):
@@ -104,6 +106,29 @@ def test_huge_output_is_drained_and_only_its_tail_kept(run):
 def test_large_files_are_refused(run):
     _, response = run("def f():\n    open('/tmp/big', 'wb').write(b'x' * (2 * 1024**2))", limits=Limits(file_bytes=1024**2))
     assert not response["ok"] and "File too large" in response["error"]["message"]
+
+
+def test_writes_are_bounded_in_total_not_only_per_file(run):
+    # a tmpfs is memory that RLIMIT_AS does not count: many files under the per-file limit must not add up
+    code = """
+import os
+def f():
+    written = {}
+    for d in ("/tmp", "/", "/dev", "/dev/shm", "/opt"):
+        written[d] = 0
+        for i in range(12):
+            try:
+                with open(os.path.join(d, f"fill_{i}"), "wb") as out:
+                    out.write(b"x" * 1024**2)
+                written[d] += 1
+            except OSError:
+                break
+    return written
+"""
+    _, response = run(code, limits=Limits(call_seconds=5, file_bytes=2 * 1024**2, disk_bytes=8 * 1024**2))
+    written = response["value"]
+    assert written["/"] == written["/dev"] == written["/opt"] == 0
+    assert 1 <= written["/tmp"] <= 8 and written["/dev/shm"] <= 1
 
 
 def test_tensors_and_gradients_cross_the_boundary(run):

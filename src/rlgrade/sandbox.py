@@ -27,6 +27,7 @@ from rlgrade.worker.codec import CodecError, decode, encode
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
 SANDBOX_ROOT = "/opt/rlgrade"
+SHM_BYTES = 1024**2
 BOOTSTRAP = """
 import sys
 sys.path.insert(0, {root!r})
@@ -60,6 +61,8 @@ class Limits:
     """CPU time for the whole worker (RLIMIT_CPU)."""
     file_bytes: int = 64 * 1024**2
     """Largest file the submission may write in its private tmpfs."""
+    disk_bytes: int = 256 * 1024**2
+    """All the submission may write: the size of its private /tmp (a tmpfs, so it is memory)."""
     open_files: int = 256
     """Open file descriptors."""
     call_seconds: float = 10.0
@@ -70,7 +73,8 @@ class Limits:
     """How much of the submission's stdout/stderr is kept (the tail)."""
 
     def __post_init__(self):
-        for name in ("memory_bytes", "cpu_seconds", "file_bytes", "open_files", "call_seconds", "startup_seconds"):
+        for name in ("memory_bytes", "cpu_seconds", "file_bytes", "disk_bytes", "open_files", "call_seconds",
+                     "startup_seconds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be positive")
 
@@ -112,18 +116,22 @@ def check_not_exposed(paths: list[str], secrets: list[Path]) -> None:
                 raise SandboxError(f"the sandbox would expose {secret} through {path}; move the course or the venv")
 
 
-def sandbox_command(read_fd: int, write_fd: int, *, secrets: list[Path]) -> list[str]:
+def sandbox_command(read_fd: int, write_fd: int, *, secrets: list[Path], limits: Limits = Limits()) -> list[str]:
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap) or pass --no-sandbox")
     paths = readonly_paths()
     check_not_exposed(paths, secrets)
+    # Files on a tmpfs are memory that RLIMIT_AS does not count, and RLIMIT_FSIZE bounds only one
+    # file: unsized, /tmp, / and /dev each took half the machine's RAM, a file at a time. So /tmp
+    # is sized, /dev/shm (POSIX semaphores) is tiny, and / and /dev are read-only.
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
            "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "OMP_NUM_THREADS", "1",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+           "--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+           "--size", str(limits.disk_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
     for path in paths:
         cmd += ["--ro-bind", path, path]
-    cmd += ["--ro-bind", str(WORKER_PACKAGE), f"{SANDBOX_ROOT}/rlgrade_worker"]
+    cmd += ["--ro-bind", str(WORKER_PACKAGE), f"{SANDBOX_ROOT}/rlgrade_worker", "--remount-ro", "/"]
     code = BOOTSTRAP.format(root=SANDBOX_ROOT, seccomp=True, read_fd=read_fd, write_fd=write_fd)
     return cmd + [sys.executable, "-I", "-u", "-c", code]
 
@@ -152,15 +160,20 @@ class Worker:
 
     def __init__(self, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
         self.limits = limits
+        self.sandbox = sandbox
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         if sandbox:
-            cmd = sandbox_command(req_r, resp_w, secrets=list(secrets))
+            cmd = sandbox_command(req_r, resp_w, secrets=list(secrets), limits=limits)
         else:
             cmd = unsandboxed_command(req_r, resp_w)
+        # bubblewrap's own pid 1 stays in the sandbox as the worker's parent, and its environment is
+        # readable there (/proc/1/environ): --clearenv cleans only the worker's. So bwrap gets none of
+        # the grader's environment (database URLs, tokens, ...).
         self.process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             pass_fds=(req_r, resp_w), start_new_session=True, preexec_fn=apply_limits(limits),
+            env={} if sandbox else None,
         )
         os.close(req_r)
         os.close(resp_w)
@@ -222,7 +235,8 @@ class Worker:
                 self._output_size -= len(self.output.popleft())
 
     def output_tail(self) -> str:
-        return b"".join(self.output)[-self.limits.output_bytes:].decode(errors="replace")
+        # NUL bytes are printable but not storable (PostgreSQL text refuses them)
+        return b"".join(self.output)[-self.limits.output_bytes:].decode(errors="replace").replace("\x00", "\ufffd")
 
     def death_reason(self) -> str:
         try:
@@ -230,9 +244,12 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.kill()
             code = self.process.returncode
+        if code is not None and self.sandbox and 128 < code < 128 + signal.NSIG:
+            code = 128 - code  # bubblewrap exits with 128 + N when the worker is killed by signal N
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed: memory or time limit)", "SIGXFSZ": " (file size limit)"}
+            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed: memory or time limit)",
+                    "SIGXFSZ": " (file size limit)", "SIGSEGV": " (a crash: e.g. unbounded recursion overflowing the stack)"}
             return f"the worker was killed by {name}{hint.get(name, '')}"
         return f"the worker exited with status {code}"
 

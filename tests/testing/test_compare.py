@@ -39,3 +39,12 @@ def test_python_floats_take_either_tolerance_alone():
     assert_close(1e-12, 0.0, atol=1e-9)
     with pytest.raises(AssertionError):
         assert_close(1.1, 1.0, rtol=1e-4)
+
+
+@pytest.mark.parametrize("got, expected", [
+    (torch.tensor([1.0, 2.0]), 5),                      # elementwise ==: its truth value is ambiguous
+    ({"a": torch.ones(2)}, {"a": torch.zeros(2)}),
+])
+def test_values_that_cannot_be_compared_are_a_mismatch_not_an_error(got, expected):
+    with pytest.raises(AssertionError, match="expected"):
+        assert_close(got, expected)

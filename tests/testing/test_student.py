@@ -108,3 +108,26 @@ def test_in_place_changes_inside_list_arguments_are_reported():
     student = Student(InProcessBackend({"clip": scales_in_place}))
     result = student.call("clip", [torch.ones(2), torch.zeros(1), torch.ones(3)], factor=2.0)
     assert result.mutated == ("0[0]", "0[2]")  # the zeros did not change
+
+
+@pytest.mark.parametrize("response", [["ok", True], 6.0, None, {"ok": "yes"}, {"value": 1}])
+def test_a_worker_response_that_is_not_one_is_refused(response):
+    from rlgrade.testing.student import checked_response
+    from rlgrade.worker.codec import CodecError
+
+    with pytest.raises(CodecError, match="malformed response"):
+        checked_response(response)
+
+
+def test_worker_text_is_bounded_and_storable():
+    from rlgrade.testing.student import MAX_TEXT_CHARS, checked_load_errors, checked_response
+
+    evil = "\udcff\x00"
+    error = checked_response({"ok": False, "error": {"type": "E" + evil, "message": evil + "m" * 10**6}})["error"]
+    for text in error.values():
+        text.encode("utf-8")  # a lone surrogate cannot be stored (and failed the gradebook write)
+        assert "\x00" not in text and len(text) <= MAX_TEXT_CHARS
+    assert checked_response({"ok": False, "error": ["x"]})["error"]["message"] == "the worker sent a malformed error"
+    assert checked_load_errors([5, {"cell": "a", "error": evil}]) == [{"cell": -1, "error": "?"},
+                                                                      {"cell": -1, "error": "?\ufffd"}]
+    assert checked_load_errors("not a list")[0]["cell"] == -1

@@ -33,3 +33,26 @@ def test_clone_rule_checks_the_thread_flag():
     program = seccomp.build_program("x86_64")
     jset = [ins for ins in program if ins[0] == seccomp.JSET_K]
     assert len(jset) == 1 and jset[0][3] == seccomp.CLONE_THREAD
+
+
+MEMORY_PROBE = """
+import ctypes, os
+from rlgrade.worker import seccomp
+seccomp.install()
+libc = ctypes.CDLL(None, use_errno=True)
+results = []
+try:
+    os.memfd_create("x")
+    results.append("allowed")
+except OSError:
+    results.append("blocked")
+results.append("blocked" if libc.shmget(0, 4096, 0o1600) < 0 else "allowed")  # IPC_PRIVATE, IPC_CREAT | 0600
+results.append("blocked" if libc.msgget(0, 0o1600) < 0 else "allowed")
+print(",".join(results))
+"""
+
+
+def test_filter_blocks_memory_that_the_address_space_limit_does_not_count():
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "blocked,blocked,blocked"

@@ -85,9 +85,23 @@ def assert_close(got: object, expected: object, *, rtol: float | None = None, at
             fail(f"{what}: expected {expected!r}, got {got!r} (rtol={r:g}, atol={a:g})", inputs,
                  kind=value_kind(torch.tensor([float(got)]), torch.tensor([expected])), what=what,
                  expected=repr(expected), got=repr(got), rtol=r, atol=a)
-    elif got != expected:
+    elif not plainly_equal(got, expected):
         fail(f"{what}: expected {short(expected)}, got {short(got)}", inputs,
              kind="wrong value", what=what, expected=short(expected), got=short(got))
+
+
+def plainly_equal(got: object, expected: object) -> bool:
+    """``got == expected`` for anything else (ints, strings, None, dicts), as a plain bool.
+
+    A comparison that cannot give one is a mismatch, not an error: a tensor where an int is
+    expected (or a dict holding tensors) makes ``==`` elementwise and ``bool()`` raise, and the
+    diagnosis compares a student's value against references this way too, where an escaping
+    exception broke the whole hidden-test run of the submission.
+    """
+    try:
+        return bool(got == expected)
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def numbers_close(a: float, b: float, rtol: float, atol: float) -> bool:

@@ -19,6 +19,11 @@ from rlgrade.worker.codec import CodecError, decode, encode
 from rlgrade.worker.server import Session
 
 
+MAX_TEXT_CHARS = 4000
+"""The longest error message or load error kept from a worker."""
+MAX_LOAD_ERRORS = 50
+
+
 class StudentError(AssertionError):
     """The student's function raised, timed out, crashed its worker or returned junk."""
 
@@ -112,7 +117,7 @@ class SandboxBackend:
             raise _Refused(f"the submission used up its grading time ({self.budget_seconds:.0f} s)")
         worker = self._ensure_worker()
         try:
-            return worker.request(message)
+            return checked_response(worker.request(message))
         except WorkerTimeout:
             lost = f"{fn} did not return within {self.limits.call_seconds:g} s (infinite loop?)"
         except WorkerDied as exc:
@@ -142,7 +147,7 @@ class SandboxBackend:
             worker.kill()
             raise _Refused(self._fatal)
         if not self.load_errors and isinstance(loaded, dict):
-            self.load_errors = list(loaded.get("errors") or [])
+            self.load_errors = checked_load_errors(loaded.get("errors"))
         self._worker = worker
         return worker
 
@@ -164,6 +169,43 @@ class SandboxBackend:
             self.output.append(self._worker.output_tail())
             self._worker.kill()
             self._worker = None
+
+
+# The worker runs the submission's code, which can replace the worker's own code and write any
+# frame it likes: everything below treats a response as hostile data. Text that reaches a result
+# row must also be storable — a lone surrogate or a NUL byte in an error message made the
+# gradebook write (and with it the rest of the batch) fail.
+
+def clean_text(value: object, limit: int = MAX_TEXT_CHARS) -> str:
+    """``value`` as bounded text that any database stores: no NUL bytes, no lone surrogates."""
+    text = value if type(value) is str else repr(value)
+    text = text[:limit].replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def checked_response(response: object) -> dict:
+    """A worker's answer, or CodecError (the worker is then replaced) when it is not one."""
+    if type(response) is not dict or type(response.get("ok")) is not bool:
+        raise CodecError(f"the worker sent a malformed response ({type(response).__name__})")
+    if response["ok"]:
+        return response
+    error = response.get("error")
+    if type(error) is not dict:
+        error = {"type": "MalformedResponse", "message": "the worker sent a malformed error"}
+    return {**response, "error": {"type": clean_text(error.get("type", "Error"), 200),
+                                  "message": clean_text(error.get("message", ""))}}
+
+
+def checked_load_errors(errors: object) -> list[dict]:
+    """The cells that raised while loading, as ``{"cell": int, "error": str}``."""
+    if type(errors) is not list:
+        return [{"cell": -1, "error": "the worker sent malformed load errors"}] if errors else []
+    checked = []
+    for entry in errors[:MAX_LOAD_ERRORS]:
+        entry = entry if type(entry) is dict else {}
+        cell = entry.get("cell")
+        checked.append({"cell": cell if type(cell) is int else -1, "error": clean_text(entry.get("error", "?"))})
+    return checked
 
 
 class Student:

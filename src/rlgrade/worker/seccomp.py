@@ -2,8 +2,11 @@
 
 Fork bombs, ``subprocess``, ``os.system`` and ``ptrace`` all fail with EPERM once the
 filter is installed; new *threads* (clone with CLONE_THREAD) are still allowed, since
-torch and Python need them. Installed by the worker after its own imports and before
-it runs any submitted code. Namespaces and rlimits (``rlgrade.sandbox``) do the rest.
+torch and Python need them. Memory that RLIMIT_AS stops counting once it is unmapped is
+refused too: ``memfd_create`` files and System V shared memory and message queues (a loop
+of 16 MiB segments, each mapped, filled and unmapped, took as much RAM as it liked).
+Installed by the worker after its own imports and before it runs any submitted code.
+Namespaces and rlimits (``rlgrade.sandbox``) do the rest.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ OFF_NR, OFF_ARCH, OFF_ARG0 = 0, 4, 16
 
 ARCHES = {
     # machine: (AUDIT_ARCH, denied syscalls, clone, clone3)
-    "x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "ptrace": 101}, 56, 435),
-    "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "ptrace": 117}, 220, 435),
+    "x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "ptrace": 101,
+                            "memfd_create": 319, "shmget": 29, "msgget": 68}, 56, 435),
+    "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "ptrace": 117,
+                             "memfd_create": 279, "shmget": 194, "msgget": 186}, 220, 435),
 }
 
 
