@@ -46,3 +46,13 @@ def test_csv_has_one_row_per_student_and_one_column_per_question(tmp_path):
         "alice,2,1,3,3,graded",
         "bob,0,1,1,3,graded",
     ]
+
+
+def test_text_a_submission_chose_is_stored_even_with_nul_and_lone_surrogates(tmp_path):
+    from dataclasses import replace
+
+    gradebook = Gradebook(f"sqlite:///{tmp_path}/gb.db")
+    hostile = replace(result("mallory", 1.0), error="bad\x00\ud800", output="out\x00", warnings=("\udfff",))
+    gradebook.record(hostile)
+    [stored] = gradebook.current_results("lesson_01")
+    assert (stored.error, stored.output, stored.warnings) == ("bad\ufffd?", "out\ufffd", ("?",))

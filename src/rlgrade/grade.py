@@ -317,8 +317,9 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
         code = read_submission(submission.path, course.release_notebook(assignment), max_bytes=options.max_bytes)
     except NotebookError as exc:
         return error_result(submission, assignment, str(exc))
+    # the submissions' folder is a secret too: the sandbox refuses to start if a mount would show it
     backend = open_submission(submission.path, sandbox=options.sandbox, limits=options.limits, code=code,
-                              secrets=course.secrets(), budget_seconds=options.submission_seconds)
+                              secrets=[*course.secrets(), submission.path.parent], budget_seconds=options.submission_seconds)
     try:
         try:
             backend.start()
@@ -391,6 +392,19 @@ def already_graded(gradebook, assignment: str, submissions: list[SubmissionFile]
             if s.student in recorded and recorded[s.student] == (content_hash(s.path), key, "graded")}
 
 
+def record_or_error(gradebook, result: SubmissionResult) -> SubmissionResult:
+    """Store a result; one the database refuses becomes an error row, so the batch goes on."""
+    try:
+        gradebook.record(result)
+        return result
+    except Exception as exc:  # noqa: BLE001 - one student's row must not cost the others theirs
+        failed = replace(result, status="error", error=f"the result could not be stored: {type(exc).__name__}: {exc}"[:2000],
+                         score=0.0, questions={q: replace(r, score=0.0, tests=()) for q, r in result.questions.items()},
+                         warnings=(), output="")
+        gradebook.record(failed)
+        return failed
+
+
 def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: str | None = None, workers: int = 1,
           json_path: Path | None = None, options: GradeOptions = GradeOptions(), regrade: bool = False,
           on_result: Callable[[SubmissionResult, int, int], None] | None = None) -> GradeReport:
@@ -413,8 +427,7 @@ def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: 
             on_result(result, results.index(result) + 1, len(submissions))
     todo = [s for s in submissions if s.student not in kept]
     for result in grade_batch(course, assignment, todo, options=options, workers=workers) if todo else ():
-        result = replace(result, grader_hash=key)
-        gradebook.record(result)
+        result = record_or_error(gradebook, replace(result, grader_hash=key))
         results.append(result)
         if on_result is not None:
             on_result(result, len(results), len(submissions))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, create_engine, event, inspect,
@@ -110,6 +111,7 @@ class Gradebook:
         return retrying(lambda: self._record(result, graded_at))
 
     def _record(self, result: SubmissionResult, graded_at: datetime | None) -> int:
+        result = storable(result)
         with Session(self.engine) as db, db.begin():
             submission = self._submission(db, result.student, result.assignment)
             grading = GradingRow(
@@ -179,6 +181,23 @@ def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionR
     return SubmissionResult(student, assignment, grading.path, grading.content_hash, grading.status, grading.error,
                             grading.score, grading.max_score, questions, tuple(warnings), grading.output,
                             grading.seconds, grading.grader_hash or "")
+
+
+def storable_text(value: str | None) -> str | None:
+    """Text every database stores: no NUL bytes (PostgreSQL), no lone surrogates (UTF-8)."""
+    if value is None:
+        return None
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def storable(result: SubmissionResult) -> SubmissionResult:
+    """The result with every free text made storable (a submission chooses what it prints and raises)."""
+    questions = {name: replace(q, tests=tuple(replace(t, message=storable_text(t.message), title=storable_text(t.title) or "",
+                                                      kind=storable_text(t.kind) or "", diagnosis=storable_text(t.diagnosis))
+                                              for t in q.tests))
+                 for name, q in result.questions.items()}
+    return replace(result, error=storable_text(result.error), output=storable_text(result.output) or "", questions=questions,
+                   warnings=tuple(storable_text(w) or "" for w in result.warnings))
 
 
 def engine_options(url: str) -> dict:
