@@ -422,9 +422,9 @@ def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: 
     key = grading_key(course, assignment, options)
     kept = set() if regrade else already_graded(gradebook, assignment, submissions, key)
     results = [r for r in gradebook.current_results(assignment) if r.student in kept]
-    for result in results:
+    for done, result in enumerate(results, start=1):
         if on_result is not None:
-            on_result(result, results.index(result) + 1, len(submissions))
+            on_result(result, done, len(submissions))
     todo = [s for s in submissions if s.student not in kept]
     for result in grade_batch(course, assignment, todo, options=options, workers=workers) if todo else ():
         result = record_or_error(gradebook, replace(result, grader_hash=key))

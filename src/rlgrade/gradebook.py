@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from rlgrade.grade import QuestionResult, SubmissionResult
+from rlgrade.sandbox import storable_text
 from rlgrade.testing.plugin import TestOutcome
 
 DEFAULT_URL = "sqlite:///gradebook.db"
@@ -181,13 +182,6 @@ def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionR
     return SubmissionResult(student, assignment, grading.path, grading.content_hash, grading.status, grading.error,
                             grading.score, grading.max_score, questions, tuple(warnings), grading.output,
                             grading.seconds, grading.grader_hash or "")
-
-
-def storable_text(value: str | None) -> str | None:
-    """Text every database stores: no NUL bytes (PostgreSQL), no lone surrogates (UTF-8)."""
-    if value is None:
-        return None
-    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def storable(result: SubmissionResult) -> SubmissionResult:

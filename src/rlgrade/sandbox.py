@@ -39,6 +39,14 @@ server.serve({read_fd}, {write_fd})
 """
 
 
+def storable_text(text: str | None) -> str | None:
+    """Text a submission chose, as any database stores it: no NUL bytes (PostgreSQL refuses
+    them), no lone surrogates (not encodable as UTF-8)."""
+    if text is None:
+        return None
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 class SandboxError(RuntimeError):
     """The sandbox cannot be set up on this machine."""
 
@@ -235,8 +243,7 @@ class Worker:
                 self._output_size -= len(self.output.popleft())
 
     def output_tail(self) -> str:
-        # NUL bytes are printable but not storable (PostgreSQL text refuses them)
-        return b"".join(self.output)[-self.limits.output_bytes:].decode(errors="replace").replace("\x00", "\ufffd")
+        return storable_text(b"".join(self.output)[-self.limits.output_bytes:].decode(errors="replace"))
 
     def death_reason(self) -> str:
         try:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import torch
 
-from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout, storable_text
 from rlgrade.worker.codec import CodecError, decode, encode
 from rlgrade.worker.server import Session
 
@@ -178,9 +178,7 @@ class SandboxBackend:
 
 def clean_text(value: object, limit: int = MAX_TEXT_CHARS) -> str:
     """``value`` as bounded text that any database stores: no NUL bytes, no lone surrogates."""
-    text = value if type(value) is str else repr(value)
-    text = text[:limit].replace("\x00", "\ufffd")
-    return text.encode("utf-8", "replace").decode("utf-8")
+    return storable_text((value if type(value) is str else repr(value))[:limit])
 
 
 def checked_response(response: object) -> dict:
