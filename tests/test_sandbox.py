@@ -1,4 +1,7 @@
-"""The worker sandbox: what a submission's code can and cannot do."""
+"""The worker sandbox: what a submission's code can and cannot do.
+
+Every test runs twice: with a cold worker (a new bubblewrap sandbox) and with a warm one
+(forked from a zygote that has already served other submissions)."""
 
 import os
 import time
@@ -7,18 +10,44 @@ import pytest
 import torch
 
 from conftest import needs_sandbox
-from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout, Zygote
 
 pytestmark = needs_sandbox
 
 
+@pytest.fixture(scope="module")
+def zygotes():
+    """Warm worker factories, one per size of /tmp (a zygote's sandbox sets it for all its workers)."""
+    started: dict[int, Zygote] = {}
+
+    def zygote_for(limits: Limits) -> Zygote:
+        if limits.disk_bytes not in started:
+            started[limits.disk_bytes] = Zygote(limits=limits)
+            started[limits.disk_bytes].wait_ready()
+        return started[limits.disk_bytes]
+
+    yield zygote_for
+    for zygote in started.values():
+        zygote.close()
+
+
+@pytest.fixture(params=["cold", "warm"])
+def start_worker(request, zygotes):
+    def start(limits=Limits(), secrets=()):
+        if request.param == "cold":
+            return Worker(limits=limits, secrets=secrets)
+        return Worker(limits=limits, secrets=secrets, zygote=zygotes(limits).control)
+
+    return start
+
+
 @pytest.fixture
-def run(tiny_course):
+def run(tiny_course, start_worker):
     """Load ``code`` in a fresh sandboxed worker that must not see ``tiny_course``; call ``fn``."""
     workers = []
 
     def run(code, fn="f", *, limits=Limits(call_seconds=5), args=()):
-        worker = Worker(limits=limits, secrets=tiny_course.secrets())
+        worker = start_worker(limits, tiny_course.secrets())
         workers.append(worker)
         loaded = worker.request({"op": "load", "cells": [[0, code]], "filename": "s.py"})
         assert loaded["errors"] == [], loaded
@@ -74,8 +103,8 @@ def test_no_new_processes(run, attempt):
     assert not response["ok"] and response["error"]["type"] in ("PermissionError", "OSError")
 
 
-def test_a_hanging_call_times_out_and_the_worker_is_killed():
-    worker = Worker(limits=Limits(call_seconds=1))
+def test_a_hanging_call_times_out_and_the_worker_is_killed(start_worker):
+    worker = start_worker(Limits(call_seconds=1))
     worker.request({"op": "load", "cells": [[0, "def f():\n    while True: pass"]], "filename": "s.py"})
     started = time.monotonic()
     with pytest.raises(WorkerTimeout):
@@ -88,8 +117,8 @@ def test_memory_bomb_fails_inside_the_submission(run):
     assert not response["ok"] and "memory" in response["error"]["message"].lower()
 
 
-def test_exiting_the_worker_is_reported_with_its_status():
-    worker = Worker()
+def test_exiting_the_worker_is_reported_with_its_status(start_worker):
+    worker = start_worker()
     worker.request({"op": "load", "cells": [[0, "import os\ndef f():\n    os._exit(7)"]], "filename": "s.py"})
     with pytest.raises(WorkerDied, match="status 7"):
         worker.request({"op": "call", "fn": "f", "args": [], "kwargs": {}, "grad": None})
@@ -149,3 +178,19 @@ def test_registered_callables_and_generators_cross_the_boundary(run):
     _, response = run("import torch\ndef f(g):\n    return torch.randint(0, 100, (8,), generator=g)",
                       args=(torch.Generator().manual_seed(5),))
     assert torch.equal(response["value"], torch.randint(0, 100, (8,), generator=torch.Generator().manual_seed(5)))
+
+
+def test_no_capabilities_even_when_the_grader_is_root(run):
+    # run as root, bubblewrap used to leave the worker every capability in its namespaces: it
+    # remounted the read-only /usr read-write and wrote to the host
+    code = """
+import ctypes, os
+def f():
+    libc = ctypes.CDLL(None, use_errno=True)
+    caps = [line.split()[1] for line in open("/proc/self/status") if line.startswith(("CapEff", "CapPrm"))]
+    remount = libc.mount(b"none", b"/usr", None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND: read-write
+    tmpfs = libc.mount(b"none", b"/tmp", b"tmpfs", 0, b"size=10g")
+    return [caps, remount, tmpfs, os.access("/usr", os.W_OK)]
+"""
+    _, response = run(code)
+    assert response["value"] == [["0000000000000000"] * 2, -1, -1, False]

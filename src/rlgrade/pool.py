@@ -26,6 +26,19 @@ class TaskFailed:
     seconds: float
 
 
+class _Slot:
+    """Stands, in a task's args, for the resource of the slot that runs it (see ``run_tasks``)."""
+
+    def __reduce__(self):
+        return "SLOT"  # unpickles as this module's SLOT, so a task can travel (e.g. to a cluster)
+
+    def __repr__(self) -> str:
+        return "SLOT"
+
+
+SLOT = _Slot()
+
+
 def context():
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
@@ -58,33 +71,42 @@ def _child(conn, fn: Callable, args: tuple) -> None:
     conn.close()
 
 
-def run_tasks(tasks: list[tuple[object, Callable, tuple]], *, workers: int, deadline: float) -> Iterator[tuple[object, object]]:
+def run_tasks(tasks: list[tuple[object, Callable, tuple]], *, workers: int, deadline: float,
+              slot_resource: Callable[[int], object] = lambda slot: None) -> Iterator[tuple[object, object]]:
     """Yield ``(key, fn(*args))`` for each task as it finishes; ``fn`` returns JSON-able data.
 
-    A task that raises yields ``TaskFailed`` with the exception; one that dies or
-    runs longer than ``deadline`` seconds is killed and yields ``TaskFailed``.
+    Tasks run in ``workers`` slots; ``SLOT`` in a task's args becomes ``slot_resource(slot)``
+    for the slot that runs it (e.g. the socket of that slot's warm worker factory; file
+    descriptors reach the child through the forkserver). A task that raises yields
+    ``TaskFailed`` with the exception; one that dies or runs longer than ``deadline``
+    seconds is killed and yields ``TaskFailed``.
     """
     if workers < 1:
         raise ValueError(f"workers={workers!r} must be at least 1")
     ctx = context()
     pending = list(tasks)
+    free_slots = list(range(workers))
     running: dict = {}
     while pending or running:
-        while pending and len(running) < workers:
+        while pending and free_slots:
+            slot = free_slots.pop(0)
             key, fn, args = pending.pop(0)
+            args = tuple(slot_resource(slot) if isinstance(arg, _Slot) else arg for arg in args)
             reader, writer = ctx.Pipe(duplex=False)
             process = ctx.Process(target=_child, args=(writer, fn, args), daemon=True)
             process.start()
             writer.close()
-            running[reader] = (key, process, time.monotonic())
+            running[reader] = (key, process, time.monotonic(), slot)
         for reader in wait(list(running), timeout=0.5):
-            key, process, started = running.pop(reader)
+            key, process, started, slot = running.pop(reader)
+            free_slots.append(slot)
             yield key, receive(reader, process, started)
-        for reader, (key, process, started) in list(running.items()):
+        for reader, (key, process, started, slot) in list(running.items()):
             if time.monotonic() - started > deadline:
                 process.kill()
                 process.join()
                 running.pop(reader)
+                free_slots.append(slot)
                 yield key, TaskFailed(f"took longer than {deadline:.0f} s and was stopped", time.monotonic() - started)
 
 

@@ -11,11 +11,14 @@ deadlines per call; a worker that hangs or dies is killed and can be restarted.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
+import json
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,10 +35,17 @@ BOOTSTRAP = """
 import sys
 sys.path.insert(0, {root!r})
 import torch
+{main}
+"""
+COLD_MAIN = """
 from rlgrade_worker import seccomp, server
 if {seccomp} and seccomp.supported():
     seccomp.install()
 server.serve({read_fd}, {write_fd})
+"""
+ZYGOTE_MAIN = """
+from rlgrade_worker import zygote
+zygote.serve({control_fd}, scratch={scratch!r})
 """
 
 
@@ -124,7 +134,8 @@ def check_not_exposed(paths: list[str], secrets: list[Path]) -> None:
                 raise SandboxError(f"the sandbox would expose {secret} through {path}; move the course or the venv")
 
 
-def sandbox_command(read_fd: int, write_fd: int, *, secrets: list[Path], limits: Limits = Limits()) -> list[str]:
+def sandbox_command(main: str, *, secrets: list[Path], limits: Limits = Limits()) -> list[str]:
+    """bubblewrap running ``main`` (Python, with ``rlgrade_worker`` importable) in the sandbox."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap) or pass --no-sandbox")
@@ -133,58 +144,48 @@ def sandbox_command(read_fd: int, write_fd: int, *, secrets: list[Path], limits:
     # Files on a tmpfs are memory that RLIMIT_AS does not count, and RLIMIT_FSIZE bounds only one
     # file: unsized, /tmp, / and /dev each took half the machine's RAM, a file at a time. So /tmp
     # is sized, /dev/shm (POSIX semaphores) is tiny, and / and /dev are read-only.
-    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+    # --cap-drop ALL: a grader run as root (containers, CI) otherwise hands the worker every
+    # capability in its namespaces, and with them mount(2): it remounted the read-only /usr
+    # read-write and wrote to the host, and could read a zygote's memory
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
            "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "OMP_NUM_THREADS", "1",
            "--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
            "--size", str(limits.disk_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
     for path in paths:
         cmd += ["--ro-bind", path, path]
     cmd += ["--ro-bind", str(WORKER_PACKAGE), f"{SANDBOX_ROOT}/rlgrade_worker", "--remount-ro", "/"]
-    code = BOOTSTRAP.format(root=SANDBOX_ROOT, seccomp=True, read_fd=read_fd, write_fd=write_fd)
-    return cmd + [sys.executable, "-I", "-u", "-c", code]
+    return cmd + [sys.executable, "-I", "-u", "-c", BOOTSTRAP.format(root=SANDBOX_ROOT, main=main)]
 
 
-def unsandboxed_command(read_fd: int, write_fd: int) -> list[str]:
-    code = BOOTSTRAP.format(root=str(WORKER_PACKAGE.parent), seccomp=False, read_fd=read_fd, write_fd=write_fd)
-    code = code.replace("rlgrade_worker", "rlgrade.worker")
+def unsandboxed_command(main: str) -> list[str]:
+    code = BOOTSTRAP.format(root=str(WORKER_PACKAGE.parent), main=main.replace("rlgrade_worker", "rlgrade.worker"))
     return [sys.executable, "-I", "-u", "-c", code]
 
 
 def apply_limits(limits: Limits):
-    import resource  # noqa: PLC0415 - POSIX only, used in the child
+    """The worker's rlimits, set in the child before it runs anything (``zygote.apply_limits``)."""
+    from rlgrade.worker.zygote import apply_limits as set_rlimits  # noqa: PLC0415 - imports torch
 
-    def preexec() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return preexec
+    values = dataclasses.asdict(limits)
+    return lambda: set_rlimits(values)
 
 
 class Worker:
-    """One running worker process and a framed, deadline-bound channel to it."""
+    """One running worker process and a framed, deadline-bound channel to it.
 
-    def __init__(self, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
+    Cold (the default), it is a fresh bubblewrap sandbox that imports torch (seconds). Given a
+    ``zygote`` (the control socket of a :class:`Zygote`), it is forked from that warm sandbox
+    instead (milliseconds), with the same isolation.
+    """
+
+    def __init__(self, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = (),
+                 zygote: socket.socket | None = None):
         self.limits = limits
         self.sandbox = sandbox
-        req_r, self._req_w = os.pipe()
-        self._resp_r, resp_w = os.pipe()
-        if sandbox:
-            cmd = sandbox_command(req_r, resp_w, secrets=list(secrets), limits=limits)
+        if zygote is not None:
+            self.process, self._req_w, self._resp_r = spawn_warm(zygote, limits, sandbox)
         else:
-            cmd = unsandboxed_command(req_r, resp_w)
-        # bubblewrap's own pid 1 stays in the sandbox as the worker's parent, and its environment is
-        # readable there (/proc/1/environ): --clearenv cleans only the worker's. So bwrap gets none of
-        # the grader's environment (database URLs, tokens, ...).
-        self.process = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w), start_new_session=True, preexec_fn=apply_limits(limits),
-            env={} if sandbox else None,
-        )
-        os.close(req_r)
-        os.close(resp_w)
+            self.process, self._req_w, self._resp_r = start_cold(limits, sandbox, list(secrets))
         self.output: collections.deque[bytes] = collections.deque()
         self._output_size = 0
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
@@ -251,7 +252,7 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.kill()
             code = self.process.returncode
-        if code is not None and self.sandbox and 128 < code < 128 + signal.NSIG:
+        if isinstance(self.process, subprocess.Popen) and self.sandbox and code is not None and 128 < code < 128 + signal.NSIG:
             code = 128 - code  # bubblewrap exits with 128 + N when the worker is killed by signal N
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
@@ -262,11 +263,7 @@ class Worker:
 
     def kill(self) -> None:
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+            kill_process(self.process)
         for fd in (self._req_w, self._resp_r):
             try:
                 os.close(fd)
@@ -281,3 +278,199 @@ class Worker:
 
     def __exit__(self, *exc) -> None:
         self.kill()
+
+
+def start_cold(limits: Limits, sandbox: bool, secrets: list[Path]) -> tuple[subprocess.Popen, int, int]:
+    """A new worker process (in a new bubblewrap sandbox): (process, request fd, response fd)."""
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    main = COLD_MAIN.format(seccomp=sandbox, read_fd=req_r, write_fd=resp_w)
+    try:
+        cmd = sandbox_command(main, secrets=secrets, limits=limits) if sandbox else unsandboxed_command(main)
+        # bubblewrap's own pid 1 stays in the sandbox as the worker's parent, and its environment is
+        # readable there (/proc/1/environ): --clearenv cleans only the worker's. So bwrap gets none of
+        # the grader's environment (database URLs, tokens, ...).
+        process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(req_r, resp_w), start_new_session=True, preexec_fn=apply_limits(limits),
+            env={} if sandbox else None,
+        )
+    except BaseException:
+        os.close(req_w)
+        os.close(resp_r)
+        raise
+    finally:
+        os.close(req_r)
+        os.close(resp_w)
+    return process, req_w, resp_r
+
+
+def kill_process(process) -> None:
+    """SIGKILL a worker and wait for it: a cold one's whole process group, a warm one via its monitor."""
+    if isinstance(process, WarmProcess):
+        process.kill()
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+# ---------------------------------------------------------------- warm workers
+
+class ZygoteGone(Exception):
+    """The zygote did not fork a worker (it died, or retired itself); start a cold one instead."""
+
+
+class Zygote:
+    """A warm worker factory: one sandbox with torch imported (``rlgrade.worker.zygote``).
+
+    The grader keeps one per parallel slot, so that a sandbox holds one submission at a time;
+    :attr:`control` goes to whichever process grades that slot's next submission.
+    """
+
+    def __init__(self, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
+        self.limits = limits
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # a sandboxed zygote wipes its private /tmp between workers; an unsandboxed one shares the
+        # machine's, so it wipes nothing
+        main = ZYGOTE_MAIN.format(control_fd=theirs.fileno(), scratch=("/tmp", "/dev/shm") if sandbox else ())
+        cmd = sandbox_command(main, secrets=list(secrets), limits=limits) if sandbox else unsandboxed_command(main)
+        try:
+            self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            pass_fds=(theirs.fileno(),), start_new_session=True,
+                                            env={} if sandbox else None)
+        finally:
+            theirs.close()
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has imported torch (raises ZygoteGone if it does not)."""
+        ready = receive_json(self.control, self.limits.startup_seconds)
+        if not (isinstance(ready, dict) and ready.get("ready")):
+            self.close()
+            raise ZygoteGone("the zygote did not start")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.control.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+class ZygotePool:
+    """One zygote per parallel slot, started together; a dead one is replaced when its slot is
+    next used. A slot whose zygote cannot start gets None (its submissions start cold workers)."""
+
+    def __init__(self, slots: int, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
+        self.options = {"limits": limits, "sandbox": sandbox, "secrets": list(secrets)}
+        starting = [Zygote(**self.options) for _ in range(slots)]
+        self.zygotes: list[Zygote | None] = [self._ready(z) for z in starting]
+
+    @staticmethod
+    def _ready(zygote: Zygote) -> Zygote | None:
+        try:
+            zygote.wait_ready()
+            return zygote
+        except ZygoteGone:
+            return None
+
+    def control(self, slot: int) -> socket.socket | None:
+        """The control socket for ``slot``'s next submission."""
+        zygote = self.zygotes[slot]
+        if zygote is not None and not zygote.alive():
+            zygote.close()
+            zygote = self.zygotes[slot] = self._ready(Zygote(**self.options))
+        return zygote.control if zygote is not None else None
+
+    def close(self) -> None:
+        for zygote in self.zygotes:
+            if zygote is not None:
+                zygote.close()
+
+    def __enter__(self) -> "ZygotePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def receive_json(sock: socket.socket, timeout: float) -> object:
+    if not select.select([sock], [], [], timeout)[0]:
+        return None
+    try:
+        return json.loads(sock.recv(1 << 16) or b"null")
+    except (OSError, ValueError):
+        return None
+
+
+def spawn_warm(control: socket.socket, limits: Limits, sandbox: bool) -> tuple["WarmProcess", int, int]:
+    """Ask a zygote for a fresh worker: (process, request fd, response fd)."""
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    out_r, out_w = os.pipe()
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    nonce = os.urandom(8).hex()  # a reply left over from a grader killed mid-request is not ours
+    request = {"op": "spawn", "id": nonce, "sandbox": sandbox, "limits": dataclasses.asdict(limits)}
+    try:
+        socket.send_fds(control, [json.dumps(request).encode()], [req_r, resp_w, out_w, theirs.fileno()])
+        reply = None
+        deadline = time.monotonic() + limits.startup_seconds
+        while not (isinstance(reply, dict) and reply.get("id") == nonce) and time.monotonic() < deadline:
+            reply = receive_json(control, deadline - time.monotonic())
+            if reply is None:
+                break
+    except OSError as exc:
+        reply = {"error": str(exc)}
+    finally:
+        for fd in (req_r, resp_w, out_w):
+            os.close(fd)
+        theirs.close()
+    if not (isinstance(reply, dict) and reply.get("ok")):
+        for fd in (req_w, resp_r, out_r):
+            os.close(fd)
+        mine.close()
+        problem = reply.get("error") if isinstance(reply, dict) else "no answer"
+        raise ZygoteGone(f"the zygote did not fork a worker: {problem}")
+    return WarmProcess(mine, os.fdopen(out_r, "rb")), req_w, resp_r
+
+
+class WarmProcess:
+    """A forked worker as seen through its monitor: the parts of ``Popen`` that ``Worker`` uses."""
+
+    def __init__(self, control: socket.socket, stdout):
+        self.control = control
+        self.stdout = stdout
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self.control], [], [], 0)[0]:
+            self._receive()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self.control], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired("warm worker", timeout)
+            self._receive()
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                self.control.send(b"kill")
+                self.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.returncode = -signal.SIGKILL  # closing the socket below makes the monitor kill it
+        self.control.close()
+
+    def _receive(self) -> None:
+        """The monitor's report; a monitor that vanished without one counts as a kill."""
+        try:
+            report = json.loads(self.control.recv(256) or b"null")
+            self.returncode = int(report["exit"])
+        except (OSError, ValueError, TypeError, KeyError):
+            self.returncode = -signal.SIGKILL

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import torch
 
-from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout, storable_text
+from rlgrade.sandbox import Limits, Worker, WorkerDied, WorkerTimeout, ZygoteGone, storable_text
 from rlgrade.worker.codec import CodecError, decode, encode
 from rlgrade.worker.server import Session
 
@@ -88,6 +88,8 @@ class SandboxBackend:
     max_losses_per_function: int = 2
     """After this many timeouts or crashes in one function, it is not called again."""
     max_restarts: int = 30
+    zygote: object = None
+    """A warm worker factory's control socket (``rlgrade.sandbox.Zygote``): workers fork from it."""
     load_errors: list = field(default_factory=list)
     output: list = field(default_factory=list)
 
@@ -135,7 +137,7 @@ class SandboxBackend:
             self._fatal = f"the worker was restarted {self.max_restarts} times; giving up on this submission"
             raise _Refused(self._fatal)
         self._restarts += 1
-        worker = Worker(limits=self.limits, sandbox=self.sandbox, secrets=self.secrets)
+        worker = self._new_worker()
         try:
             loaded = worker.request({"op": "load", "cells": self.cells, "filename": self.filename})
         except WorkerTimeout:
@@ -150,6 +152,14 @@ class SandboxBackend:
             self.load_errors = checked_load_errors(loaded.get("errors"))
         self._worker = worker
         return worker
+
+    def _new_worker(self) -> Worker:
+        if self.zygote is not None:
+            try:
+                return Worker(limits=self.limits, sandbox=self.sandbox, secrets=self.secrets, zygote=self.zygote)
+            except ZygoteGone:
+                self.zygote = None  # the rest of this submission starts cold workers
+        return Worker(limits=self.limits, sandbox=self.sandbox, secrets=self.secrets)
 
     def _lost_worker(self) -> None:
         if self._worker is not None:

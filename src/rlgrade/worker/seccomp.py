@@ -1,10 +1,12 @@
 """A seccomp filter that stops a submission from creating processes or exec'ing programs.
 
 Fork bombs, ``subprocess``, ``os.system`` and ``ptrace`` all fail with EPERM once the
-filter is installed; new *threads* (clone with CLONE_THREAD) are still allowed, since
+filter is installed, and so does signalling (or re-limiting) any process but the worker itself; new *threads* (clone with CLONE_THREAD) are still allowed, since
 torch and Python need them. Memory that RLIMIT_AS stops counting once it is unmapped is
 refused too: ``memfd_create`` files and System V shared memory and message queues (a loop
-of 16 MiB segments, each mapped, filled and unmapped, took as much RAM as it liked).
+of 16 MiB segments, each mapped, filled and unmapped, took as much RAM as it liked). Kernel
+objects that outlive the process (semaphores, POSIX message queues, keyrings) are refused,
+so that nothing one submission leaves behind reaches the next one graded in the same sandbox.
 Installed by the worker after its own imports and before it runs any submitted code.
 Namespaces and rlimits (``rlgrade.sandbox``) do the rest.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
 import platform
 import struct
 
@@ -38,9 +41,22 @@ OFF_NR, OFF_ARCH, OFF_ARG0 = 0, 4, 16
 ARCHES = {
     # machine: (AUDIT_ARCH, denied syscalls, clone, clone3)
     "x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "ptrace": 101,
-                            "memfd_create": 319, "shmget": 29, "msgget": 68}, 56, 435),
+                            "memfd_create": 319, "shmget": 29, "msgget": 68, "semget": 64, "mq_open": 240,
+                            "add_key": 248, "request_key": 249, "keyctl": 250, "tkill": 200,
+                            "pidfd_open": 434, "pidfd_send_signal": 424,
+                            "process_vm_readv": 310, "process_vm_writev": 311}, 56, 435),
     "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "ptrace": 117,
-                             "memfd_create": 279, "shmget": 194, "msgget": 186}, 220, 435),
+                             "memfd_create": 279, "shmget": 194, "msgget": 186, "semget": 190, "mq_open": 180,
+                             "add_key": 217, "request_key": 218, "keyctl": 219, "tkill": 130,
+                             "pidfd_open": 434, "pidfd_send_signal": 424,
+                             "process_vm_readv": 270, "process_vm_writev": 271}, 220, 435),
+}
+# syscalls that take a pid and would reach another process of the same user (a warm worker's
+# zygote and monitor are such processes): allowed on the worker itself only
+SELF_ONLY = {
+    # machine: {name: (number, whether 0 = "my own process group" is allowed too)}
+    "x86_64": {"kill": (62, True), "tgkill": (234, False), "prlimit64": (302, True)},
+    "aarch64": {"kill": (129, True), "tgkill": (131, False), "prlimit64": (261, True)},
 }
 
 
@@ -48,7 +64,7 @@ def supported() -> bool:
     return platform.machine() in ARCHES
 
 
-def build_program(machine: str) -> list[tuple[int, int, int, int]]:
+def build_program(machine: str, own_pid: int) -> list[tuple[int, int, int, int]]:
     """(code, jt, jf, k) instructions; jumps are relative, resolved from labels below."""
     arch, denied, clone_nr, clone3_nr = ARCHES[machine]
     eperm = RET_ERRNO | errno.EPERM
@@ -66,7 +82,18 @@ def build_program(machine: str) -> list[tuple[int, int, int, int]]:
     body += [
         (JEQ_K, "enosys", 0, clone3_nr),
         (JEQ_K, "clone", 0, clone_nr),
+    ]
+    for nr, group_too in SELF_ONLY[machine].values():
+        body.append((JEQ_K, "self_or_group" if group_too else "self", 0, nr))
+    body += [
         (RET_K, 0, 0, RET_ALLOW),
+        ("self_or_group",),
+        (LD_ABS_W, 0, 0, OFF_ARG0),
+        (JEQ_K, "allow", 0, 0),
+        (JEQ_K, "allow", "eperm", own_pid),
+        ("self",),
+        (LD_ABS_W, 0, 0, OFF_ARG0),
+        (JEQ_K, "allow", "eperm", own_pid),
         ("clone",),
         (LD_ABS_W, 0, 0, OFF_ARG0),
         (JSET_K, "allow", "eperm", CLONE_THREAD),
@@ -96,7 +123,7 @@ def resolve_labels(body: list[tuple]) -> list[tuple[int, int, int, int]]:
 
 def install() -> None:
     """Apply the filter to this process and every thread it creates from now on."""
-    program = build_program(platform.machine())
+    program = build_program(platform.machine(), os.getpid())
     raw = b"".join(struct.pack("<HBBI", code, jt, jf, k) for code, jt, jf, k in program)
     buffer = ctypes.create_string_buffer(raw, len(raw))
 

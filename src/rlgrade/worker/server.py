@@ -211,14 +211,19 @@ def gradients(value: object, leaves: list, output: int | None, cotangent) -> lis
     return [torch.zeros_like(leaf) if g is None else g.detach() for leaf, g in zip(leaves, grads)]
 
 
-def serve(read_fd: int = 3, write_fd: int = 4) -> None:
-    """Answer requests on ``read_fd`` until the grader closes it."""
+def warm_up() -> None:
     torch.set_num_threads(1)
+    with ForbiddenOps(["warm-up"]):  # its first use loads torch internals: pay that at start-up, not in a call
+        torch.zeros(1) + 1
+
+
+def serve(read_fd: int = 3, write_fd: int = 4, *, warm_up_first: bool = True) -> None:
+    """Answer requests on ``read_fd`` until the grader closes it (a zygote's fork is warm already)."""
+    if warm_up_first:
+        warm_up()
     reader = os.fdopen(read_fd, "rb", buffering=0)
     writer = os.fdopen(write_fd, "wb", buffering=0)
     session = Session()
-    with ForbiddenOps(["warm-up"]):  # its first use loads torch internals: pay that at start-up, not in a call
-        torch.zeros(1) + 1
     write_frame(writer, encode({"ok": True, "ready": True, "pid": os.getpid()}))
     while True:
         frame = read_frame(reader)
