@@ -79,6 +79,7 @@ results = [
     "blocked" if libc.syscall(234, parent, parent, 0) < 0 else "allowed",  # tgkill
     "blocked" if libc.semget(0, 1, 0o1600) < 0 else "allowed",
     "blocked" if libc.syscall(248, b"user", b"k", b"v", 1, -4) < 0 else "allowed",  # add_key to @s
+    "blocked" if libc.unshare(0x10000000) < 0 else "allowed",  # CLONE_NEWUSER: root again, mounts
     attempt(lambda: os.kill(os.getpid(), 0)),
     attempt(lambda: os.kill(0, 0)),
     attempt(lambda: resource.prlimit(0, resource.RLIMIT_AS)),
@@ -89,8 +90,8 @@ print(",".join(results))
 
 
 def test_filter_reaches_no_other_process_and_leaves_no_kernel_objects_behind():
-    """kill/tgkill/prlimit on another pid, pidfds, semaphores and keyrings are refused; the
+    """kill/tgkill/prlimit on another pid, pidfds, semaphores, keyrings and new namespaces are refused; the
     worker may still signal and limit itself (Python's own signal handling needs that)."""
     out = subprocess.run([sys.executable, "-c", SIGNAL_PROBE], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().split(",") == ["blocked"] * 7 + ["allowed"] * 4
+    assert out.stdout.strip().split(",") == ["blocked"] * 8 + ["allowed"] * 4

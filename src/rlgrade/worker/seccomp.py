@@ -7,6 +7,8 @@ refused too: ``memfd_create`` files and System V shared memory and message queue
 of 16 MiB segments, each mapped, filled and unmapped, took as much RAM as it liked). Kernel
 objects that outlive the process (semaphores, POSIX message queues, keyrings) are refused,
 so that nothing one submission leaves behind reaches the next one graded in the same sandbox.
+So are new namespaces and mounts: in a new user namespace (``unshare``) a worker is root
+again and could mount an unsized tmpfs, memory that no limit counts.
 Installed by the worker after its own imports and before it runs any submitted code.
 Namespaces and rlimits (``rlgrade.sandbox``) do the rest.
 """
@@ -44,12 +46,18 @@ ARCHES = {
                             "memfd_create": 319, "shmget": 29, "msgget": 68, "semget": 64, "mq_open": 240,
                             "add_key": 248, "request_key": 249, "keyctl": 250, "tkill": 200,
                             "pidfd_open": 434, "pidfd_send_signal": 424,
-                            "process_vm_readv": 310, "process_vm_writev": 311}, 56, 435),
+                            "process_vm_readv": 310, "process_vm_writev": 311,
+                            "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155,
+                            "chroot": 161, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
+                            "fsmount": 432, "fspick": 433, "mount_setattr": 442}, 56, 435),
     "aarch64": (0xC00000B7, {"execve": 221, "execveat": 281, "ptrace": 117,
                              "memfd_create": 279, "shmget": 194, "msgget": 186, "semget": 190, "mq_open": 180,
                              "add_key": 217, "request_key": 218, "keyctl": 219, "tkill": 130,
                              "pidfd_open": 434, "pidfd_send_signal": 424,
-                             "process_vm_readv": 270, "process_vm_writev": 271}, 220, 435),
+                             "process_vm_readv": 270, "process_vm_writev": 271,
+                             "unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41,
+                             "chroot": 51, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
+                             "fsmount": 432, "fspick": 433, "mount_setattr": 442}, 220, 435),
 }
 # syscalls that take a pid and would reach another process of the same user (a warm worker's
 # zygote and monitor are such processes): allowed on the worker itself only
