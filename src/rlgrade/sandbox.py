@@ -332,6 +332,7 @@ class Zygote:
 
     def __init__(self, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
         self.limits = limits
+        self.ready = False
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # a sandboxed zygote wipes its private /tmp between workers; an unsandboxed one shares the
         # machine's, so it wipes nothing
@@ -345,11 +346,14 @@ class Zygote:
             theirs.close()
 
     def wait_ready(self) -> None:
-        """Block until the zygote has imported torch (raises ZygoteGone if it does not)."""
+        """Block until the zygote has imported torch, once (raises ZygoteGone if it does not)."""
+        if self.ready:
+            return
         ready = receive_json(self.control, self.limits.startup_seconds)
         if not (isinstance(ready, dict) and ready.get("ready")):
             self.close()
             raise ZygoteGone("the zygote did not start")
+        self.ready = True
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -362,29 +366,33 @@ class Zygote:
 
 
 class ZygotePool:
-    """One zygote per parallel slot, started together; a dead one is replaced when its slot is
-    next used. A slot whose zygote cannot start gets None (its submissions start cold workers)."""
+    """One zygote per parallel slot. The first ``start`` slots' zygotes boot at once, side by side
+    (the rest when their slot is first used); a dead one is replaced when its slot is next used.
+    A slot whose zygote cannot start gets None: its submissions start cold workers."""
 
-    def __init__(self, slots: int, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = ()):
+    def __init__(self, slots: int, *, limits: Limits = Limits(), sandbox: bool = True, secrets: list[Path] = (),
+                 start: int | None = None):
         self.options = {"limits": limits, "sandbox": sandbox, "secrets": list(secrets)}
-        starting = [Zygote(**self.options) for _ in range(slots)]
-        self.zygotes: list[Zygote | None] = [self._ready(z) for z in starting]
-
-    @staticmethod
-    def _ready(zygote: Zygote) -> Zygote | None:
-        try:
-            zygote.wait_ready()
-            return zygote
-        except ZygoteGone:
-            return None
+        booting = range(slots if start is None else min(start, slots))
+        self.zygotes: list[Zygote | None] = [Zygote(**self.options) if slot in booting else None for slot in range(slots)]
+        self.failed: set[int] = set()
 
     def control(self, slot: int) -> socket.socket | None:
-        """The control socket for ``slot``'s next submission."""
+        """The control socket for ``slot``'s next submission (None: start a cold worker)."""
         zygote = self.zygotes[slot]
-        if zygote is not None and not zygote.alive():
-            zygote.close()
-            zygote = self.zygotes[slot] = self._ready(Zygote(**self.options))
-        return zygote.control if zygote is not None else None
+        if slot in self.failed:
+            return None
+        if zygote is None or not zygote.alive():
+            if zygote is not None:
+                zygote.close()
+            zygote = self.zygotes[slot] = Zygote(**self.options)
+        try:
+            zygote.wait_ready()
+        except ZygoteGone:
+            self.failed.add(slot)
+            self.zygotes[slot] = None
+            return None
+        return zygote.control
 
     def close(self) -> None:
         for zygote in self.zygotes:

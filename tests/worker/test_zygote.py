@@ -179,16 +179,18 @@ def test_a_grader_killed_mid_call_leaves_no_worker_running(zygote):
     worker.kill()
 
 
-def test_the_pool_replaces_a_dead_zygote():
-    with ZygotePool(1, limits=LIMITS) as pool:
+def test_the_pool_boots_slots_on_first_use_and_replaces_a_dead_zygote():
+    with ZygotePool(2, limits=LIMITS, start=1) as pool:
+        assert pool.zygotes[1] is None  # booted when slot 1 is first used
         first = pool.control(0)
         os.killpg(pool.zygotes[0].process.pid, signal.SIGKILL)
         pool.zygotes[0].process.wait()
         second = pool.control(0)
         assert second is not first
-        worker = Worker(limits=LIMITS, zygote=second)
-        assert call(worker, "def f():\n    return 1") == 1
-        worker.kill()
+        for control in (second, pool.control(1)):
+            worker = Worker(limits=LIMITS, zygote=control)
+            assert call(worker, "def f():\n    return 1") == 1
+            worker.kill()
 
 
 def test_a_submission_falls_back_to_a_cold_worker_when_the_zygote_is_gone(zygote):
