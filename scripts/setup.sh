@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # bubblewrap: the grading sandbox; chromium: the tests open HTML reports and slide decks in a
-# real browser; latexmk + texlive-latex-base: the book draft (materials/book) builds to PDF
+# real browser; latexmk + texlive-latex-base: the book draft (materials/book) builds to PDF;
+# postgresql: its server binaries (not on PATH in Debian), for the tests of a PostgreSQL gradebook
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 if [ -n "$missing" ] || ! command -v latexmk >/dev/null 2>&1; then
     $SUDO apt-get update -qq
@@ -16,6 +18,16 @@ fi
 if [ -n "$missing" ]; then
     echo "installing$missing (apt)..."
     $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+# Debian's postgresql package creates a system cluster and may start it: the tests start their own
+# throwaway server, so stop the one this run installed (a cluster that was there before is left alone)
+if [[ "$missing" == *postgresql* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _port status _rest; do
+        if [ "$status" = online ]; then
+            echo "stopping PostgreSQL cluster $version/$cluster (the tests run their own server)..."
+            $SUDO pg_ctlcluster "$version" "$cluster" stop
+        fi
+    done
 fi
 if ! command -v latexmk >/dev/null 2>&1; then
     echo "installing latexmk and texlive-latex-base (apt, without recommends: the book needs only these)..."
@@ -32,7 +44,7 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     # torch first, pinned: later installs then keep it instead of pulling CUDA wheels
     .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0"
 fi
-if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout, distributed, psycopg" >/dev/null 2>&1; then
     echo "installing rlgrade and its dependencies..."
     .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
 fi

@@ -126,33 +126,47 @@ def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. le
               submissions: list[Path] = typer.Argument(..., help=".ipynb / .py files, or directories of them"),
               gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
               workers: int = typer.Option(1, "--workers", help="submissions graded in parallel"),
+              cluster: Optional[str] = typer.Option(None, "--cluster", help="grade on a Dask cluster instead: its "
+                                                    "scheduler address, e.g. tcp://10.0.0.5:8786"),
               json_path: Optional[Path] = typer.Option(None, "--json", help="write results as JSON here"),
               question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
               no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run submissions WITHOUT isolation (trusted code only)"),
               regrade: bool = typer.Option(False, "--regrade", help="grade again submissions the gradebook already has "
                                            "for the same file and tests (by default a rerun resumes and keeps them)"),
+              due: Optional[str] = typer.Option(None, "--due", help="due date (ISO 8601; UTC unless it has an offset): "
+                                                "nbgrader submissions whose timestamp.txt is later get a 'late by' warning"),
               course: Optional[Path] = CourseOption) -> None:
     """Grade submissions into the gradebook and print a score table.
 
     A rerun of the same command (after a crash, or when more submissions arrive) resumes:
     unchanged submissions already graded by the same hidden tests keep their row.
+    Given nbgrader's ``submitted/`` folder, grades ``submitted/<student>/<assignment>/``.
     """
-    from rlgrade.grade import GradeOptions  # noqa: PLC0415
+    from rlgrade.grade import GradeOptions, parse_timestamp  # noqa: PLC0415
 
     c = find_course(course)
+    try:
+        due_at = parse_timestamp(due) if due else None
+    except ValueError:
+        fail(f"--due {due!r} is not a date and time (e.g. 2025-03-01T23:59+01:00)", code=2)
     options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None)
     try:
-        report = grade_with_progress(c, assignment, submissions, gradebook, workers, json_path, options, regrade)
+        report = grade_with_progress(c, assignment, submissions, gradebook, workers, json_path, options, regrade,
+                                     cluster=cluster, due=due_at)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         fail(str(exc))
     console.print(score_table(report))
+    late = [f"{r.student} ({w.split(' (')[0]})" for r in report.results for w in r.warnings if w.startswith("late by ")]
+    if late:
+        console.print(f"{len(late)} late submission(s): {', '.join(late)}")
     if report.kept:
         console.print(f"{len(report.kept)} unchanged submission(s) kept from the gradebook (--regrade grades them again)")
     if json_path:
         console.print(f"results written to {json_path}")
 
 
-def grade_with_progress(course, assignment, submissions, gradebook, workers, json_path, options, regrade=False):
+def grade_with_progress(course, assignment, submissions, gradebook, workers, json_path, options, regrade=False,
+                        cluster=None, due=None):
     from rlgrade.grade import grade  # noqa: PLC0415
 
     columns = (TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -164,7 +178,7 @@ def grade_with_progress(course, assignment, submissions, gradebook, workers, jso
             progress.console.print(f"  {result.student}: {result.score:g}/{result.max_score:g} ({result.status})")
 
         return grade(course, assignment, submissions, gradebook_url=gradebook, workers=workers, json_path=json_path,
-                     options=options, regrade=regrade, on_result=advance)
+                     options=options, regrade=regrade, on_result=advance, cluster=cluster, due=due)
 
 
 def score_table(report) -> Table:
@@ -253,6 +267,56 @@ def export_csv_cmd(assignment: str = typer.Argument(...),
         console.print(f"wrote {out}")
     else:
         print(text, end="")
+
+
+@export_app.command("nbgrader")
+def export_nbgrader_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
+                        db: str = typer.Option(..., "--db", help="the nbgrader gradebook's URL, e.g. sqlite:///nbgrader.db"),
+                        gradebook: Optional[str] = typer.Option(None, "--gradebook", help="rlgrade's gradebook URL "
+                                                                "(default sqlite:///gradebook.db)"),
+                        notebook: str = typer.Option("problem_set", "--notebook", help="the notebook's name in nbgrader"),
+                        course_id: str = typer.Option("default_course", "--course-id", help="nbgrader's course id")) -> None:
+    """Scores per question into an nbgrader gradebook (autoscores of grade cells), for formgrader's manual review."""
+    from rlgrade.export import export_nbgrader  # noqa: PLC0415
+    from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415
+
+    source = gradebook or DEFAULT_URL
+    if db == source:
+        fail("--db must be another database than rlgrade's own gradebook (nbgrader keeps its own schema)", code=2)
+    try:
+        students = export_nbgrader(Gradebook(source), assignment, db, notebook=notebook, course_id=course_id)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"wrote {len(students)} students' scores for {assignment} to {db}")
+
+
+@export_app.command("gradescope")
+def export_gradescope_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
+                          out: Path = typer.Option(Path("autograder.zip"), "--out", help="the zip to write"),
+                          reveal: bool = typer.Option(False, "--reveal", help="once grades are published, also show "
+                                                      "hidden tests' messages (inputs, expected values)"),
+                          no_sandbox: bool = typer.Option(False, "--no-sandbox", help="grade uploads WITHOUT isolation "
+                                                          "where bubblewrap cannot run (a submission could read the "
+                                                          "hidden tests and write its own results)"),
+                          course: Optional[Path] = CourseOption) -> None:
+    """A Gradescope autograder zip: setup.sh, run_autograder, the assignment's hidden tests, rlgrade.
+
+    Uses the course's RLGRADE_SECRET, if set, so that Gradescope draws the same hidden inputs.
+    """
+    import os  # noqa: PLC0415
+
+    from rlgrade.gradescope import build_autograder  # noqa: PLC0415
+    from rlgrade.testing.plugin import SECRET_ENV  # noqa: PLC0415
+
+    c = find_course(course)
+    secret = os.environ.get(SECRET_ENV)
+    try:
+        build_autograder(c, assignment, out, reveal=reveal, sandbox=not no_sandbox, secret=secret)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
+    if secret:
+        console.print(f"it holds the course's {SECRET_ENV} (as it holds the hidden tests): keep it private")
 
 
 @app.command("demo")

@@ -12,17 +12,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rlgrade.course import Course
+from rlgrade.course import PROBLEM_SET, Course
 from rlgrade.notebook import NotebookError, public_checks, read_notebook
-from rlgrade.pool import TaskFailed, run_tasks
-from rlgrade.sandbox import Limits, sandbox_available
+from rlgrade.pool import SLOT, TaskFailed, run_tasks
+from rlgrade.sandbox import Limits, ZygotePool, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
 from rlgrade.testing.plugin import SECRET_ENV, STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
@@ -38,6 +41,10 @@ class SubmissionFile:
     path: Path
     problem: str | None = None
     """Why it cannot be graded, found while discovering it (e.g. two notebooks in one folder)."""
+    submitted_at: datetime | None = None
+    """When it was submitted (nbgrader's ``timestamp.txt``, in UTC), if known."""
+    notes: tuple[str, ...] = ()
+    """Warnings found while discovering it (late, unknown submission time): they go on its row."""
 
 
 @dataclass(frozen=True)
@@ -130,12 +137,19 @@ class GradeReport:
 
 # ---------------------------------------------------------------- discovery
 
-def discover(paths: list[Path]) -> list[SubmissionFile]:
-    """Submissions named on the command line: files, or directories of them."""
+def discover(paths: list[Path], *, assignment: str | None = None, due: datetime | None = None) -> list[SubmissionFile]:
+    """Submissions named on the command line: files, or directories of them.
+
+    A directory in nbgrader's layout (``submitted/<student>/<assignment>/``; needs ``assignment``)
+    yields each student's notebook for that assignment with its submission time; given ``due``,
+    a late one carries a note saying by how much.
+    """
     found: list[SubmissionFile] = []
     for path in map(Path, paths):
         if path.is_file():
             found.append(SubmissionFile(path.stem, path))
+        elif path.is_dir() and assignment and is_nbgrader_layout(path, assignment):
+            found.extend(discover_nbgrader(path, assignment, due))
         elif path.is_dir():
             found.extend(discover_directory(path))
         else:
@@ -164,6 +178,126 @@ def discover_directory(directory: Path) -> list[SubmissionFile]:
     return found
 
 
+# nbgrader's course layout: submitted/<student>/<assignment>/<notebook>.ipynb + timestamp.txt
+
+NOTE_PREFIXES = ("late by ", "submission time unknown")
+"""How the notes discovery puts on a row begin (a rerun with another ``--due`` replaces them)."""
+
+
+def is_nbgrader_layout(directory: Path, assignment: str) -> bool:
+    """True for nbgrader's ``submitted/`` (or ``autograded/``): student folders holding ``<assignment>/``,
+    and no submission outside an assignment folder (then it is a plain folder of submissions)."""
+    children = [child for child in directory.iterdir() if not child.name.startswith(".")]
+
+    def loose(path: Path) -> bool:
+        return path.is_file() and path.suffix in SUBMISSION_SUFFIXES
+
+    return any((child / assignment).is_dir() for child in children) and not any(
+        loose(child) or (child.is_dir() and any(loose(p) for p in child.iterdir())) for child in children)
+
+
+def discover_nbgrader(directory: Path, assignment: str, due: datetime | None = None) -> list[SubmissionFile]:
+    """One submission per student folder that has ``<assignment>/`` (the other students did not submit it)."""
+    found = []
+    for student in sorted(directory.iterdir()):
+        folder = student / assignment
+        if student.name.startswith(".") or not folder.is_dir():
+            continue
+        submitted_at, unknown = submission_time(folder)
+        notes = lateness_notes(submitted_at, unknown, due)
+        notebook = submitted_notebook(folder)
+        if notebook is None:
+            count = len(list(folder.glob("*.ipynb")))
+            problem = f"folder {folder} holds " + (f"{count} notebooks, none named {PROBLEM_SET}" if count else "no notebook")
+            found.append(SubmissionFile(student.name, folder, problem=problem, submitted_at=submitted_at, notes=notes))
+        else:
+            found.append(SubmissionFile(student.name, notebook, submitted_at=submitted_at, notes=notes))
+    return found
+
+
+def submitted_notebook(folder: Path) -> Path | None:
+    """The notebook nbgrader would grade (the release's name), or the only one there (renamed)."""
+    notebooks = sorted(folder.glob("*.ipynb"))
+    named = folder / PROBLEM_SET
+    if named in notebooks:
+        return named
+    return notebooks[0] if len(notebooks) == 1 else None
+
+
+def submission_time(folder: Path) -> tuple[datetime | None, str | None]:
+    """(when, None) from the folder's ``timestamp.txt``, or (None, why it is unknown)."""
+    path = folder / "timestamp.txt"
+    if not path.is_file():
+        return None, "no timestamp.txt"
+    text = path.read_text(encoding="utf-8", errors="replace")[:200].strip()
+    try:
+        return parse_timestamp(text), None
+    except ValueError:
+        return None, f"timestamp.txt holds {text!r}, not a time"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A time as nbgrader writes it (``2024-03-01 12:05:00.123456 UTC``, its default format) or in
+    ISO 8601 (``2024-03-01T14:05+02:00``), in UTC; a time without a zone is UTC, as in nbgrader."""
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        stamp, _, zone = text.rpartition(" ")
+        moment = datetime.fromisoformat(stamp).replace(tzinfo=time_zone(zone))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def time_zone(name: str):
+    """A zone as strftime's ``%Z`` or ``%z`` writes it: ``UTC``, ``Europe/Berlin``, ``CET``, ``+0200``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    if name.upper() in ("UTC", "GMT", "Z"):
+        return timezone.utc
+    if len(name) == 5 and name[0] in "+-" and name[1:].isdigit():
+        offset = timedelta(hours=int(name[1:3]), minutes=int(name[3:]))
+        return timezone(-offset if name[0] == "-" else offset)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def lateness_notes(submitted_at: datetime | None, unknown: str | None, due: datetime | None) -> tuple[str, ...]:
+    """The row's note on a late (or undated) submission; none without a due date. Scores are not changed."""
+    if due is None:
+        return ()
+    if submitted_at is None:
+        return (f"submission time unknown ({unknown}): cannot tell whether it is late",)
+    if submitted_at <= due:
+        return ()
+    return (f"late by {format_delay(submitted_at - due)} (submitted {utc_text(submitted_at)}, due {utc_text(due)})",)
+
+
+def format_delay(delay: timedelta) -> str:
+    """``2 h 5 min``, ``1 d 0 h 3 min``, ``40 s``: as long as it needs to be, no longer."""
+    days, rest = divmod(int(delay.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if not (days or hours or minutes):
+        return f"{seconds} s"
+    parts = [f"{days} d"] if days else []
+    if days or hours:
+        parts.append(f"{hours} h")
+    return " ".join([*parts, f"{minutes} min"])
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def discovery_notes(warnings: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The notes discovery put among a row's warnings."""
+    return tuple(w for w in warnings if w.startswith(NOTE_PREFIXES))
+
+
 def content_hash(path: Path) -> str:
     if not path.is_file():
         return ""
@@ -173,13 +307,15 @@ def content_hash(path: Path) -> str:
 # ---------------------------------------------------------------- one submission
 
 def open_submission(path: Path, *, sandbox: bool = True, limits: Limits = Limits(), secrets: list[Path] = (),
-                    budget_seconds: float = 1200.0, code: SubmissionCode | None = None) -> SandboxBackend:
-    """A (not yet started) worker backend for a submission file (or its already-read ``code``)."""
+                    budget_seconds: float = 1200.0, code: SubmissionCode | None = None,
+                    zygote=None) -> SandboxBackend:
+    """A (not yet started) worker backend for a submission file (or its already-read ``code``);
+    its workers fork from ``zygote`` (a warm factory's control socket) when one is given."""
     if sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
     code = code or read_submission(path)
     return SandboxBackend([list(c) for c in code.cells], filename=path.name, limits=limits, sandbox=sandbox,
-                          secrets=list(secrets), budget_seconds=budget_seconds)
+                          secrets=list(secrets), budget_seconds=budget_seconds, zygote=zygote)
 
 
 class _Inject:
@@ -201,8 +337,9 @@ def pytest_args(course: Course, assignment: str) -> list[str]:
     tests = course.tests_dir(assignment)
     if not tests.is_dir():
         raise FileNotFoundError(f"no hidden tests for {assignment}: {tests} does not exist")
-    return [str(tests), "-q", "-p", "no:cacheprovider", "-p", "rlgrade.testing.plugin", "--strict-markers",
-            f"--rootdir={course.root}", "-o", "addopts=", "-o", "testpaths=",
+    # no:unraisableexception: its two full garbage collections at the end cost 0.5 s a submission
+    return [str(tests), "-q", "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "rlgrade.testing.plugin",
+            "--strict-markers", f"--rootdir={course.root}", "-o", "addopts=", "-o", "testpaths=",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
 
@@ -218,11 +355,23 @@ def run_hidden_tests(course: Course, assignment: str, student: Student, *, quest
         args.append(f"--rlgrade-questions={','.join(questions)}")
     inject = _Inject(student)
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), cached_assertion_rewrites():
         code = pytest.main(args, plugins=[inject])
     if code not in (0, 1) or not inject.outcomes:
         raise RuntimeError(f"hidden tests for {assignment} could not run (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
     return inject.outcomes
+
+
+@contextlib.contextmanager
+def cached_assertion_rewrites():
+    """Let pytest keep its assertion-rewritten test modules in ``__pycache__``, even under
+    PYTHONDONTWRITEBYTECODE: rewriting a lesson's hidden tests again for every submission cost
+    about a second each."""
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = before
 
 
 class _Inventory:
@@ -308,8 +457,10 @@ def error_result(submission: SubmissionFile, assignment: str, message: str, outp
     )
 
 
-def grade_submission(course: Course, assignment: str, submission: SubmissionFile, options: GradeOptions) -> SubmissionResult:
-    """Grade one submission in this process (its code runs in a sandboxed worker)."""
+def grade_submission(course: Course, assignment: str, submission: SubmissionFile, options: GradeOptions,
+                     zygote=None) -> SubmissionResult:
+    """Grade one submission in this process (its code runs in a sandboxed worker, forked from
+    ``zygote`` when one is given)."""
     started = time.monotonic()
     if submission.problem:
         return error_result(submission, assignment, submission.problem)
@@ -319,7 +470,8 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
         return error_result(submission, assignment, str(exc))
     # the submissions' folder is a secret too: the sandbox refuses to start if a mount would show it
     backend = open_submission(submission.path, sandbox=options.sandbox, limits=options.limits, code=code,
-                              secrets=[*course.secrets(), submission.path.parent], budget_seconds=options.submission_seconds)
+                              secrets=[*course.secrets(), submission.path.parent], budget_seconds=options.submission_seconds,
+                              zygote=zygote)
     try:
         try:
             backend.start()
@@ -339,8 +491,9 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
 
 # ---------------------------------------------------------------- a batch
 
-def _grade_task(course_root: str, assignment: str, submission: SubmissionFile, options: GradeOptions) -> dict:
-    return asdict(grade_submission(Course(Path(course_root)), assignment, submission, options))
+def _grade_task(course_root: str, assignment: str, submission: SubmissionFile, options: GradeOptions,
+                zygote=None) -> dict:
+    return asdict(grade_submission(Course(Path(course_root)), assignment, submission, options, zygote))
 
 
 def result_from_dict(data: dict) -> SubmissionResult:
@@ -352,15 +505,37 @@ def result_from_dict(data: dict) -> SubmissionResult:
 
 
 def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFile], *, options: GradeOptions,
-                workers: int = 1) -> Iterator[SubmissionResult]:
-    """Grade every submission, ``workers`` at a time, each in its own grader process; yields as they finish."""
+                workers: int = 1, cluster: str | None = None) -> Iterator[SubmissionResult]:
+    """Grade every submission, ``workers`` at a time, each in its own grader process; yields as they finish.
+
+    Each slot has a warm worker factory (``ZygotePool``): a submission's worker forks from it
+    instead of starting Python and torch in a new sandbox.
+    """
     if options.sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
     deadline = options.submission_seconds + options.limits.startup_seconds + 60
     tasks = [("inventory", hidden_test_points, (course, assignment))]
-    tasks += [(s, _grade_task, (str(course.root), assignment, s, options)) for s in submissions]
+    tasks += [(s, _grade_task, (str(course.root), assignment, s, options, SLOT)) for s in submissions]
+    if cluster:  # the same tasks on a Dask cluster (its workers start their own grading processes)
+        from rlgrade.cluster import run_assignment_tasks  # noqa: PLC0415 - dask is imported only for --cluster
+
+        yield from results_of(run_assignment_tasks(course, assignment, tasks, address=cluster, deadline=deadline),
+                              assignment)
+        return
+    secrets = [*course.secrets(), *{s.path.parent for s in submissions}]
+    # the inventory runs first, on its own, while the zygotes boot: then the slots the submissions
+    # take are the first len(submissions) ones, and a small batch boots no zygote it does not use
+    with ZygotePool(workers, limits=options.limits, sandbox=options.sandbox, secrets=secrets,
+                    start=len(submissions)) as zygotes:
+        inventory = run_tasks(tasks[:1], workers=1, deadline=deadline)
+        grading = run_tasks(tasks[1:], workers=workers, deadline=deadline, slot_resource=zygotes.control)
+        yield from results_of(itertools.chain(inventory, grading), assignment)
+
+
+def results_of(outcomes: Iterator[tuple[object, object]], assignment: str) -> Iterator[SubmissionResult]:
+    """Task outcomes as result rows (a failed task is an error row with every question's max score)."""
     points: dict[str, float] = {}
-    for key, outcome in run_tasks(tasks, workers=workers, deadline=deadline):
+    for key, outcome in outcomes:
         if key == "inventory":
             if isinstance(outcome, TaskFailed):
                 raise RuntimeError(f"cannot collect the hidden tests of {assignment}: {outcome.reason}")
@@ -407,27 +582,36 @@ def record_or_error(gradebook, result: SubmissionResult) -> SubmissionResult:
 
 def grade(course: Course, assignment: str, paths: list[Path], *, gradebook_url: str | None = None, workers: int = 1,
           json_path: Path | None = None, options: GradeOptions = GradeOptions(), regrade: bool = False,
-          on_result: Callable[[SubmissionResult, int, int], None] | None = None) -> GradeReport:
+          on_result: Callable[[SubmissionResult, int, int], None] | None = None,
+          due: datetime | None = None, cluster: str | None = None) -> GradeReport:
     """Grade submissions into the gradebook (each result is stored as soon as it arrives).
 
     A rerun after a crash (or on a grown folder) resumes: a submission whose current row was
     graded from the same file by the same tests is kept, not regraded, unless ``regrade``.
     ``on_result(result, done, total)`` is called after each submission (progress bars).
+    ``due``: submissions in nbgrader's layout submitted after it get a "late by" warning (scores unchanged).
+    ``cluster``: a Dask scheduler's address (``tcp://HOST:PORT``): grade there instead of in a local pool.
     """
     from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415 - the gradebook imports our records
 
     course.require(assignment)
-    submissions = discover(paths)
+    submissions = discover(paths, assignment=assignment, due=due)
+    notes = {s.student: s.notes for s in submissions}
     gradebook = Gradebook(gradebook_url or DEFAULT_URL)
     key = grading_key(course, assignment, options)
     kept = set() if regrade else already_graded(gradebook, assignment, submissions, key)
     results = [r for r in gradebook.current_results(assignment) if r.student in kept]
+    # a kept row must carry this run's lateness notes: another --due grades it again
+    results = [r for r in results if discovery_notes(r.warnings) == notes[r.student]]
+    kept = {r.student for r in results}
     for done, result in enumerate(results, start=1):
         if on_result is not None:
             on_result(result, done, len(submissions))
     todo = [s for s in submissions if s.student not in kept]
-    for result in grade_batch(course, assignment, todo, options=options, workers=workers) if todo else ():
-        result = record_or_error(gradebook, replace(result, grader_hash=key))
+    for result in grade_batch(course, assignment, todo, options=options, workers=workers,
+                              cluster=cluster) if todo else ():
+        result = replace(result, grader_hash=key, warnings=(*notes[result.student], *result.warnings))
+        result = record_or_error(gradebook, result)
         results.append(result)
         if on_result is not None:
             on_result(result, len(results), len(submissions))

@@ -1,6 +1,7 @@
 """The gradebook: students, assignments, submissions, every grading run and its per-test results.
 
-Any SQLAlchemy URL works (SQLite by default, PostgreSQL for a shared deployment).
+Any SQLAlchemy URL works (SQLite by default, PostgreSQL for a shared deployment:
+``postgresql+psycopg://user@host/db``, tested against a real server in tests/test_gradebook_postgres.py).
 A regrade adds a new :class:`Grading` and moves the submission's ``current``
 pointer to it: the latest result is what counts, earlier ones stay as history.
 """
@@ -14,7 +15,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, create_engine, event, inspect,
                         select, text)
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from rlgrade.grade import QuestionResult, SubmissionResult
@@ -101,7 +103,7 @@ class Gradebook:
 
     def __init__(self, url: str = DEFAULT_URL):
         self.url = url
-        self.engine = create_engine(url, **engine_options(url))
+        self.engine = create_engine(with_driver(url), **engine_options(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", sqlite_pragmas)
         retrying(lambda: Base.metadata.create_all(self.engine))
@@ -112,7 +114,7 @@ class Gradebook:
         return retrying(lambda: self._record(result, graded_at))
 
     def _record(self, result: SubmissionResult, graded_at: datetime | None) -> int:
-        result = storable(result)
+        result = storable(result, fit_lengths=self.engine.dialect.name != "sqlite")
         with Session(self.engine) as db, db.begin():
             submission = self._submission(db, result.student, result.assignment)
             grading = GradingRow(
@@ -184,14 +186,33 @@ def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionR
                             grading.seconds, grading.grader_hash or "")
 
 
-def storable(result: SubmissionResult) -> SubmissionResult:
-    """The result with every free text made storable (a submission chooses what it prints and raises)."""
-    questions = {name: replace(q, tests=tuple(replace(t, message=storable_text(t.message), title=storable_text(t.title) or "",
+def storable(result: SubmissionResult, *, fit_lengths: bool = False) -> SubmissionResult:
+    """The result with every free text made storable (a submission chooses what it prints and raises).
+
+    ``fit_lengths``: also cut test names to their column's length, for a database that enforces
+    declared lengths (PostgreSQL refuses a longer value; SQLite ignores them and keeps it whole).
+    A test's name is pytest's, parametrized ids included: a long prompt string makes a long name."""
+    fit = fitted if fit_lengths else (lambda value, _column: value)
+    questions = {name: replace(q, tests=tuple(replace(t, name=fit(t.name, TestResultRow.__table__.c.name),
+                                                      message=storable_text(t.message), title=storable_text(t.title) or "",
                                                       kind=storable_text(t.kind) or "", diagnosis=storable_text(t.diagnosis))
                                               for t in q.tests))
                  for name, q in result.questions.items()}
     return replace(result, error=storable_text(result.error), output=storable_text(result.output) or "", questions=questions,
                    warnings=tuple(storable_text(w) or "" for w in result.warnings))
+
+
+def fitted(value: str, column) -> str:
+    """``value`` cut to ``column``'s declared length, its last kept character an ellipsis."""
+    limit = column.type.length
+    return value if len(value) <= limit else value[:limit - 1] + "\u2026"
+
+
+def with_driver(url: str) -> URL:
+    """``url`` with a driver rlgrade installs: ``postgresql://`` means psycopg 3 here, where
+    SQLAlchemy would pick psycopg2."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg") if parsed.drivername == "postgresql" else parsed
 
 
 def engine_options(url: str) -> dict:
@@ -212,7 +233,9 @@ def retrying(write):
     for attempt in range(WRITE_ATTEMPTS):
         try:
             return write()
-        except (IntegrityError, OperationalError) as exc:
+        except (IntegrityError, OperationalError, ProgrammingError) as exc:
+            # two graders creating or migrating the tables at once: PostgreSQL says "already exists"
+            # (a ProgrammingError), SQLite "duplicate column"
             if attempt == WRITE_ATTEMPTS - 1 or not is_collision(exc):
                 raise
             time.sleep(0.05 * 2**attempt)
@@ -221,7 +244,7 @@ def retrying(write):
 def is_collision(exc: Exception) -> bool:
     message = str(exc).lower()
     return isinstance(exc, IntegrityError) or "locked" in message or "busy" in message or "already exists" in message \
-        or "deadlock" in message or "could not serialize" in message
+        or "duplicate column" in message or "deadlock" in message or "could not serialize" in message
 
 
 def add_missing_columns(engine) -> None:

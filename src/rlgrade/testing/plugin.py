@@ -99,6 +99,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "points(n): points for this test (default 1)")
     config.addinivalue_line("markers", "question(name): the graded function this test checks")
     config.addinivalue_line("markers", "forbid(*ops): torch operators (aten names) the question's function may not use")
+    config.addinivalue_line("markers", "gpu: the test fine-tunes a model: graded only where a GPU is (--cluster routes it)")
     settings.load_profile(config.getoption("--rlgrade-profile"))
     config.stash[RESULTS_KEY] = {}
     config.stash[META_KEY] = {}
