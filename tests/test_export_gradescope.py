@@ -280,5 +280,5 @@ def test_it_refuses_to_grade_unisolated_unless_exported_so(tiny_course, autograd
 def test_exporting_an_unknown_assignment_is_a_clear_error(tiny_course, tmp_path):
     out = CliRunner().invoke(app, ["export", "gradescope", "lesson_09", "--out", str(tmp_path / "a.zip"),
                                    "--course", str(tiny_course.root)])
-    assert out.exit_code == 1 and "assignment='lesson_09' is not in" in out.output
+    assert out.exit_code == 2 and "assignment='lesson_09' is not in" in out.output
     assert not (tmp_path / "a.zip").exists()

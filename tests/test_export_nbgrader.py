@@ -89,4 +89,4 @@ def test_nbgraders_gradebook_must_be_another_database(graded):
 def test_an_assignment_without_results_is_a_clear_error(graded, tmp_path):
     out = CliRunner().invoke(app, ["export", "nbgrader", "lesson_02", "--db", f"sqlite:///{tmp_path}/nb.db",
                                    "--gradebook", graded])
-    assert out.exit_code == 1 and "no results for lesson_02" in out.output
+    assert out.exit_code == 2 and "no results for lesson_02" in out.output

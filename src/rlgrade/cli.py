@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -14,8 +15,21 @@ from rich.table import Table
 from rlgrade.course import Course
 from rlgrade.notebook import NotebookError
 
+EXIT_CODES = ("Exit codes: 0 done (grade: every submission got a row, low scores and error rows included); "
+              "1 a check failed (validate, release --check, malformed source, a grading run that could not finish); "
+              "2 usage error (bad arguments, unknown assignment or question, missing course, file or results). "
+              "Colour only on a terminal; NO_COLOR turns it off.")
+
+
+def examples(*lines: str) -> str:
+    """An epilog of usage examples (blank lines between: Typer joins single line breaks)."""
+    return "\n\n".join(("Examples:", *(f"$ {line}" for line in lines)))
+
+
 app = typer.Typer(help="Autograded homework: release, validate, grade, export.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False,
+                  epilog=examples("rlgrade list --json", "rlgrade grade lesson_08 examples/lesson_08/submissions")
+                  + "\n\n" + EXIT_CODES)
 export_app = typer.Typer(help="Write the gradebook out for other tools.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 console = Console()
@@ -25,19 +39,40 @@ CourseOption = typer.Option(None, "--course", help="course root (default: neares
 
 
 def find_course(path: Optional[Path]) -> Course:
+    if path and not (path / "source").is_dir():
+        fail(f"{path} is not a course (a course has a source/ directory)", code=2)
     try:
         return Course(path.resolve()) if path else Course.find()
     except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc), code=2)
 
 
 def fail(message: str, code: int = 1) -> None:
+    """Print ``message`` to stderr and exit with ``code`` (1: a check failed; 2: usage error)."""
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
 
-@app.command("release")
+def usage(message: str) -> None:
+    """Exit 2: bad arguments, unknown assignment or question, missing files or results."""
+    fail(message, code=2)
+
+
+def require(course: Course, *assignments: str) -> None:
+    """Exit 2 unless every assignment is in the course."""
+    for assignment in assignments:
+        try:
+            course.require(assignment)
+        except ValueError as exc:
+            usage(str(exc))
+
+
+def print_json(data) -> None:
+    """JSON on stdout, nothing else (no Rich markup or wrapping)."""
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+@app.command("release", epilog=examples("rlgrade release lesson_08", "rlgrade release --check"))
 def release_cmd(assignments: list[str] = typer.Argument(None, help="assignments (default: all)"),
                 check: bool = typer.Option(False, "--check", help="only check that release/ and solutions/ are current"),
                 course: Optional[Path] = CourseOption) -> None:
@@ -45,6 +80,7 @@ def release_cmd(assignments: list[str] = typer.Argument(None, help="assignments 
     from rlgrade.release import release  # noqa: PLC0415 - keep `rlgrade --help` fast
 
     c = find_course(course)
+    require(c, *(assignments or ()))
     try:
         report = release(c, only=assignments or None, check=check)
     except (NotebookError, ValueError) as exc:
@@ -61,7 +97,7 @@ def release_cmd(assignments: list[str] = typer.Argument(None, help="assignments 
     console.print(f"{len(report.assignments)} assignments released, {len(report.written)} files changed")
 
 
-@app.command("list")
+@app.command("list", epilog=examples("rlgrade list", "rlgrade list --json"))
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON"), course: Optional[Path] = CourseOption) -> None:
     """List assignments with their release notebook and questions."""
     from rlgrade.release import assignment_questions  # noqa: PLC0415
@@ -70,7 +106,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON"), c
     rows = [{"assignment": a, "notebook": str(c.release_notebook(a).relative_to(c.root)),
              "questions": assignment_questions(c, a)} for a in c.assignments()]
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return
     table = Table("assignment", "notebook", "questions")
     for row in rows:
@@ -78,9 +114,10 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON"), c
     console.print(table)
 
 
-@app.command("validate")
+@app.command("validate", epilog=examples("rlgrade validate lesson_08", "rlgrade validate lesson_08 -q ppo_clip_loss --json"))
 def validate_cmd(assignments: list[str] = typer.Argument(..., help="assignments to validate"),
                  question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
+                 as_json: bool = typer.Option(False, "--json", help="print the reports as JSON (exit code unchanged)"),
                  no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run the stub without bubblewrap"),
                  workers: Optional[int] = typer.Option(None, "--workers", help="parallel runs (default: CPU count)"),
                  course: Optional[Path] = CourseOption) -> None:
@@ -88,24 +125,47 @@ def validate_cmd(assignments: list[str] = typer.Argument(..., help="assignments 
     from rlgrade.validate import validate  # noqa: PLC0415
 
     c = find_course(course)
-    all_ok = True
+    require(c, *assignments)
+    reports = []
     for assignment in assignments:
         try:
-            c.require(assignment)
-            with console.status(f"validating {assignment}..."):
+            with err.status(f"validating {assignment}..."):
                 report = validate(c, assignment, questions=question or None, sandbox=not no_sandbox, workers=workers)
-        except (NotebookError, ValueError, FileNotFoundError) as exc:
+        except (NotebookError, RuntimeError) as exc:  # malformed source, the stub could not run
             fail(str(exc))
-        console.print(validate_table(report))
-        for problem in report.problems:
-            err.print(f"[red]problem:[/red] {problem}")
-        for q in report.questions:
-            for problem in q.problems:
-                err.print(f"[red]{q.question}:[/red] {problem}")
-        all_ok &= report.ok
-    if not all_ok:
+        except (ValueError, FileNotFoundError) as exc:  # an unknown --question, no hidden tests
+            usage(str(exc))
+        reports.append(report)
+        if not as_json:
+            print_validate(report)
+    if as_json:
+        print_json([validate_json(r) for r in reports])
+    if not all(r.ok for r in reports):
         fail("validation failed")
-    console.print("[green]validation passed[/green]")
+    if not as_json:
+        console.print("[green]validation passed[/green]")
+
+
+def print_validate(report) -> None:
+    console.print(validate_table(report))
+    for problem in report.problems:
+        err.print(f"[red]problem:[/red] {problem}")
+    for q in report.questions:
+        for problem in q.problems:
+            err.print(f"[red]{q.question}:[/red] {problem}")
+
+
+def validate_json(report) -> dict:
+    """One assignment's validation: per question the scores, each variant's verdict, ok and problems."""
+    def variant(v) -> dict:
+        return {"name": v.variant.name, "description": v.variant.description, "score": v.score,
+                "max_score": v.max_score, "failed": list(v.failed), "ok": v.ok, "named": v.named}
+
+    questions = [{"question": q.question, "reference": q.reference_score, "max_score": q.max_score, "stub": q.stub_score,
+                  "misconceptions": [variant(v) for v in q.misconceptions], "rewrites": [variant(v) for v in q.rewrites],
+                  "passed_by_zeros": list(q.passed_by_zeros), "ok": q.ok, "problems": q.problems}
+                 for q in report.questions]
+    return {"assignment": report.assignment, "ok": report.ok, "problems": list(report.problems), "questions": questions}
 
 
 def validate_table(report) -> Table:
@@ -121,14 +181,16 @@ def validate_table(report) -> Table:
     return table
 
 
-@app.command("grade")
+@app.command("grade", epilog=examples("rlgrade grade lesson_08 examples/lesson_08/submissions",
+                                       "rlgrade grade lesson_08 examples/lesson_08/submissions --json -"))
 def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
               submissions: list[Path] = typer.Argument(..., help=".ipynb / .py files, or directories of them"),
               gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
               workers: int = typer.Option(1, "--workers", help="submissions graded in parallel"),
               cluster: Optional[str] = typer.Option(None, "--cluster", help="grade on a Dask cluster instead: its "
                                                     "scheduler address, e.g. tcp://10.0.0.5:8786"),
-              json_path: Optional[Path] = typer.Option(None, "--json", help="write results as JSON here"),
+              json_path: Optional[Path] = typer.Option(None, "--json", help="write results as JSON to this file, "
+                                                    "or to stdout with `--json -` (then only JSON there)"),
               question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
               no_sandbox: bool = typer.Option(False, "--no-sandbox", help="run submissions WITHOUT isolation (trusted code only)"),
               regrade: bool = typer.Option(False, "--regrade", help="grade again submissions the gradebook already has "
@@ -145,23 +207,31 @@ def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. le
     from rlgrade.grade import GradeOptions, parse_timestamp  # noqa: PLC0415
 
     c = find_course(course)
+    require(c, assignment)
     try:
         due_at = parse_timestamp(due) if due else None
     except ValueError:
-        fail(f"--due {due!r} is not a date and time (e.g. 2025-03-01T23:59+01:00)", code=2)
+        usage(f"--due {due!r} is not a date and time (e.g. 2025-03-01T23:59+01:00)")
+    to_stdout = str(json_path) == "-"
     options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None)
     try:
-        report = grade_with_progress(c, assignment, submissions, gradebook, workers, json_path, options, regrade,
-                                     cluster=cluster, due=due_at)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        report = grade_with_progress(c, assignment, submissions, gradebook, workers, None if to_stdout else json_path,
+                                     options, regrade, cluster=cluster, due=due_at)
+    except (ValueError, FileNotFoundError) as exc:  # missing or duplicate submissions
+        usage(str(exc))
+    except RuntimeError as exc:
         fail(str(exc))
-    console.print(score_table(report))
+    if to_stdout:
+        print_json(report.to_json())
+    else:
+        console.print(score_table(report))
+    notes = err if to_stdout else console
     late = [f"{r.student} ({w.split(' (')[0]})" for r in report.results for w in r.warnings if w.startswith("late by ")]
     if late:
-        console.print(f"{len(late)} late submission(s): {', '.join(late)}")
+        notes.print(f"{len(late)} late submission(s): {', '.join(late)}")
     if report.kept:
-        console.print(f"{len(report.kept)} unchanged submission(s) kept from the gradebook (--regrade grades them again)")
-    if json_path:
+        notes.print(f"{len(report.kept)} unchanged submission(s) kept from the gradebook (--regrade grades them again)")
+    if json_path and not to_stdout:
         console.print(f"results written to {json_path}")
 
 
@@ -193,19 +263,25 @@ def score_table(report) -> Table:
     return table
 
 
-@app.command("review")
+@app.command("review", epilog=examples("rlgrade review lesson_08", "rlgrade review lesson_08 --json"))
 def review_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
                gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
                html: Optional[Path] = typer.Option(None, "--html", help="write the HTML report here instead of printing"),
+               as_json: bool = typer.Option(False, "--json", help="print the review (questions, clusters, students) as JSON"),
                question: Optional[str] = typer.Option(None, "--question", "-q", help="only this question, with its counterexamples")) -> None:
     """Why students fail: per-question pass rates, failure clusters, named misconceptions."""
     from rlgrade.gradebook import DEFAULT_URL, Gradebook  # noqa: PLC0415
     from rlgrade.review import render_html, render_terminal, review  # noqa: PLC0415
 
+    if html and as_json:
+        usage("--html and --json are exclusive")
     try:
         report = review(Gradebook(gradebook or DEFAULT_URL), assignment, questions=[question] if question else None)
-    except ValueError as exc:
-        fail(str(exc))
+    except ValueError as exc:  # no results for the assignment, or an unknown question
+        usage(str(exc))
+    if as_json:
+        print_json(review_json(report))
+        return
     if html:
         html.parent.mkdir(parents=True, exist_ok=True)
         html.write_text(render_html(report), encoding="utf-8")
@@ -215,7 +291,16 @@ def review_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. l
         console.print(renderable)
 
 
-@app.command("feedback")
+def review_json(report) -> dict:
+    """The review's own records, with its summary properties (nothing recomputed here)."""
+    data = asdict(report)
+    data.update(failing=report.failing, explained=report.explained, explained_share=report.explained_share)
+    for q, record in zip(report.questions, data["questions"]):
+        record.update(pass_rate=q.pass_rate, mean=q.mean)
+    return data
+
+
+@app.command("feedback", epilog=examples("rlgrade feedback lesson_08 --out feedback"))
 def feedback_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
                  out: Path = typer.Option(Path("feedback"), "--out", help="directory for <student>.html files"),
                  gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL (default sqlite:///gradebook.db)"),
@@ -226,12 +311,12 @@ def feedback_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g.
 
     try:
         written = feedback(Gradebook(gradebook or DEFAULT_URL), assignment, out, reveal=reveal)
-    except ValueError as exc:
-        fail(str(exc))
+    except ValueError as exc:  # no results for the assignment
+        usage(str(exc))
     console.print(f"wrote {len(written)} feedback pages to {out}")
 
 
-@app.command("slides")
+@app.command("slides", epilog=examples("rlgrade slides lesson_05"))
 def slides_cmd(lessons: list[str] = typer.Argument(None, help="lesson ids, e.g. lesson_05 (default: every lesson with slides)"),
                course: Optional[Path] = CourseOption) -> None:
     """Render lessons/<lesson>/slides/slides.md to a self-contained offline HTML deck beside it."""
@@ -242,7 +327,7 @@ def slides_cmd(lessons: list[str] = typer.Argument(None, help="lesson ids, e.g. 
         sorted(root.glob("lesson_*/slides/slides.md"))
     for source in sources:
         if not source.is_file():
-            fail(f"{source} does not exist")
+            usage(f"{source} does not exist")
         try:
             count = build_deck(source, source.with_suffix(".html"))
         except MathError as exc:
@@ -250,7 +335,7 @@ def slides_cmd(lessons: list[str] = typer.Argument(None, help="lesson ids, e.g. 
         console.print(f"wrote {source.with_suffix('.html').relative_to(root.parent)} ({count} slides)")
 
 
-@export_app.command("csv")
+@export_app.command("csv", epilog=examples("rlgrade export csv lesson_08 --out scores.csv"))
 def export_csv_cmd(assignment: str = typer.Argument(...),
                    gradebook: Optional[str] = typer.Option(None, "--gradebook", help="SQLAlchemy URL"),
                    out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: stdout)"),
@@ -261,7 +346,11 @@ def export_csv_cmd(assignment: str = typer.Argument(...),
     from rlgrade.release import assignment_questions  # noqa: PLC0415
 
     c = find_course(course)
-    text = export_csv(Gradebook(gradebook or DEFAULT_URL), assignment, assignment_questions(c, assignment))
+    require(c, assignment)
+    try:
+        text = export_csv(Gradebook(gradebook or DEFAULT_URL), assignment, assignment_questions(c, assignment))
+    except ValueError as exc:  # no results for the assignment
+        usage(str(exc))
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")
@@ -269,7 +358,7 @@ def export_csv_cmd(assignment: str = typer.Argument(...),
         print(text, end="")
 
 
-@export_app.command("nbgrader")
+@export_app.command("nbgrader", epilog=examples("rlgrade export nbgrader lesson_08 --db sqlite:///nbgrader.db"))
 def export_nbgrader_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
                         db: str = typer.Option(..., "--db", help="the nbgrader gradebook's URL, e.g. sqlite:///nbgrader.db"),
                         gradebook: Optional[str] = typer.Option(None, "--gradebook", help="rlgrade's gradebook URL "
@@ -282,15 +371,15 @@ def export_nbgrader_cmd(assignment: str = typer.Argument(..., help="assignment i
 
     source = gradebook or DEFAULT_URL
     if db == source:
-        fail("--db must be another database than rlgrade's own gradebook (nbgrader keeps its own schema)", code=2)
+        usage("--db must be another database than rlgrade's own gradebook (nbgrader keeps its own schema)")
     try:
         students = export_nbgrader(Gradebook(source), assignment, db, notebook=notebook, course_id=course_id)
-    except ValueError as exc:
-        fail(str(exc))
+    except ValueError as exc:  # no results for the assignment
+        usage(str(exc))
     console.print(f"wrote {len(students)} students' scores for {assignment} to {db}")
 
 
-@export_app.command("gradescope")
+@export_app.command("gradescope", epilog=examples("rlgrade export gradescope lesson_08 --out autograder.zip"))
 def export_gradescope_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
                           out: Path = typer.Option(Path("autograder.zip"), "--out", help="the zip to write"),
                           reveal: bool = typer.Option(False, "--reveal", help="once grades are published, also show "
@@ -309,17 +398,18 @@ def export_gradescope_cmd(assignment: str = typer.Argument(..., help="assignment
     from rlgrade.testing.plugin import SECRET_ENV  # noqa: PLC0415
 
     c = find_course(course)
+    require(c, assignment)
     secret = os.environ.get(SECRET_ENV)
     try:
         build_autograder(c, assignment, out, reveal=reveal, sandbox=not no_sandbox, secret=secret)
-    except (ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
+    except (ValueError, FileNotFoundError) as exc:  # not released, no hidden tests
+        usage(str(exc))
     console.print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
     if secret:
         console.print(f"it holds the course's {SECRET_ENV} (as it holds the hidden tests): keep it private")
 
 
-@app.command("demo")
+@app.command("demo", epilog=examples("rlgrade demo --out rlgrade-demo"))
 def demo_cmd(out: Path = typer.Option(Path("rlgrade-demo"), "--out", help="where the demo writes its gradebook and results"),
              workers: int = typer.Option(2, "--workers"),
              course: Optional[Path] = CourseOption) -> None:
