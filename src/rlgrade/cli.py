@@ -181,6 +181,38 @@ def validate_table(report) -> Table:
     return table
 
 
+@app.command("check", epilog=examples("rlgrade check problem_set.ipynb", "rlgrade check problem_set.ipynb -q gae"))
+def check_cmd(notebook: Path = typer.Argument(..., help="your notebook (.ipynb)"),
+              question: list[str] = typer.Option(None, "--question", "-q", help="only these questions"),
+              as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+              timeout: int = typer.Option(600, "--timeout", help="seconds one cell may run")) -> None:
+    """Run a notebook's public examples on your functions, as check() does inside Jupyter.
+
+    Runs the notebook's code cells and then its checks in a fresh Jupyter kernel of this
+    Python (your own code on your own machine: no sandbox). Exit 0 if every question passes,
+    1 if any fails or is not done yet.
+    """
+    from rlgrade.check import check_notebook  # noqa: PLC0415
+
+    if not notebook.is_file():
+        usage(f"{notebook} does not exist")
+    try:
+        with err.status(f"running {notebook.name} in a kernel..."):
+            report, shown, errors = check_notebook(notebook, tuple(question or ()), timeout=timeout)
+    except ValueError as exc:  # not a notebook (NotebookError), an unknown --question
+        usage(str(exc))
+    except RuntimeError as exc:  # the kernel died, a cell ran too long, rlgrade not importable there
+        fail(str(exc))
+    if as_json:
+        print_json({**report.to_json(), "cell_errors": errors})
+    else:
+        print(shown, end="")
+        for error in errors:
+            err.print(f"note: {error}", markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command("grade", epilog=examples("rlgrade grade lesson_08 examples/lesson_08/submissions",
                                        "rlgrade grade lesson_08 examples/lesson_08/submissions --json -"))
 def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. lesson_08"),
