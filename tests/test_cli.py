@@ -56,7 +56,8 @@ def test_help_shows_examples_and_exit_codes():
     found = examples_of(typer.main.get_command(app))
     documented = {path for path, _ in found}
     commands = {("rlgrade", name) for name in ("release", "list", "validate", "grade", "review", "feedback", "slides",
-                                               "demo")} | {("rlgrade", "export", n) for n in ("csv", "nbgrader", "gradescope")}
+                                               "demo", "check")} | {("rlgrade", "export", n) for n in ("csv", "nbgrader", "gradescope")} \
+        | {("rlgrade", "import", "otter")}
     assert commands <= documented
     for path, argv in found:  # every example parses: its command and options exist (--help stops before running)
         assert argv[:len(path)] == list(path), argv

@@ -32,6 +32,8 @@ app = typer.Typer(help="Autograded homework: release, validate, grade, export.",
                   + "\n\n" + EXIT_CODES)
 export_app = typer.Typer(help="Write the gradebook out for other tools.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Turn other autograders' notebooks into rlgrade source notebooks.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 console = Console()
 err = Console(stderr=True)
 
@@ -439,6 +441,36 @@ def export_gradescope_cmd(assignment: str = typer.Argument(..., help="assignment
     console.print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
     if secret:
         console.print(f"it holds the course's {SECRET_ENV} (as it holds the hidden tests): keep it private")
+
+
+@import_app.command("otter", epilog=examples("rlgrade import otter master.ipynb --assignment lesson_13"))
+def import_otter_cmd(master: Path = typer.Argument(..., help="an otter-grader master notebook (otter assign format)"),
+                     assignment: Optional[str] = typer.Option(None, "--assignment", help="assignment id (default: "
+                                                              "the master's file name if it is lesson_XX)"),
+                     force: bool = typer.Option(False, "--force", help="replace an existing source notebook"),
+                     course: Optional[Path] = CourseOption) -> None:
+    """An otter master notebook -> source/<assignment>/problem_set.ipynb (questions as functions, public tests
+    as checks). Hidden tests become skeletons autograder/<assignment>/test_<function>.py to port (TODO)."""
+    from rlgrade.importers import OtterImportError, import_otter  # noqa: PLC0415 - otter is a heavy import
+
+    if not master.is_file():
+        usage(f"{master} does not exist")
+    assignment = assignment or master.stem
+    c = find_course(course)
+    try:
+        report = import_otter(master, c, assignment, force=force)
+    except OtterImportError as exc:
+        usage(str(exc))
+    console.print(f"wrote {report.notebook.relative_to(c.root)}: "
+                  + ", ".join(f"{q.name} -> {q.function} ({len(q.public)} public, {len(q.hidden)} hidden tests)"
+                              for q in report.questions), markup=False, highlight=False)
+    for stub in report.hidden_stubs:
+        console.print(f"wrote {stub.relative_to(c.root)}: a skeleton holding otter's hidden tests as comments; "
+                      "TODO: port them to rlgrade tests", markup=False, highlight=False)
+    for stub in report.kept_stubs:
+        console.print(f"kept {stub.relative_to(c.root)} (it exists): add otter's hidden tests to it by hand",
+                      markup=False, highlight=False)
+    console.print(f"next: rlgrade release {assignment}", markup=False, highlight=False)
 
 
 @app.command("demo", epilog=examples("rlgrade demo --out rlgrade-demo"))
