@@ -20,11 +20,7 @@ An assignment whose hidden tests are marked ``gpu`` goes only to workers started
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
-import select
-import signal
-import threading
 import time
 import uuid
 from typing import Callable, Collection, Iterator
@@ -112,54 +108,20 @@ def outcome_of(future, started: float) -> object:
 
 def grade_in_fresh_process(fn: Callable, args: tuple, deadline: float) -> object:
     """Runs on a Dask worker: ``fn(*args)`` in a new process of the local pool, its outcome
-    (``TaskFailed`` pickles, so it comes back as it is)."""
+    (``TaskFailed`` pickles, so it comes back as it is). The pool's process dies with the process
+    that started it, this Dask worker: a dead worker's grading does not run on, unwatched and past
+    its deadline, while the scheduler grades it again elsewhere."""
     from rlgrade.pool import run_tasks as run_locally  # noqa: PLC0415
 
     allow_children()
-    [(_, outcome)] = run_locally([(None, while_alive, (os.getpid(), fn, *args))], workers=1, deadline=deadline)
+    [(_, outcome)] = run_locally([(None, fn, args)], workers=1, deadline=deadline)
     return outcome
-
-
-def while_alive(worker_pid: int, fn: Callable, *args) -> object:
-    """Runs in the grading process: ``fn(*args)``, stopped as soon as the Dask worker that started it dies.
-
-    The pool's children die with its forkserver, but a forkserver outlives its parent while any
-    of its children runs (each holds its "alive" pipe): without this, a dead worker's grading
-    would run on, unwatched and past its deadline, while the scheduler grades it again elsewhere.
-    (``args`` stay the task's own, so that the pool still replaces a ``SLOT`` among them.)"""
-    threading.Thread(target=die_with, args=(worker_pid,), daemon=True).start()
-    return fn(*args)
-
-
-def die_with(pid: int) -> None:
-    """SIGKILL this process (and so, through bubblewrap's --die-with-parent, its sandbox) once ``pid`` exits."""
-    try:
-        exited = os.pidfd_open(pid)  # Linux 5.3: readable once the process exits
-    except ProcessLookupError:
-        exited = None  # already gone
-    except (AttributeError, OSError):  # no pidfds here: ask every second
-        exited = None
-        while process_exists(pid):
-            time.sleep(1.0)
-    if exited is not None:
-        select.select([exited], [], [])
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
 
 
 def allow_children() -> None:
     """Dask starts its worker processes as daemons, which multiprocessing forbids to start
     processes (so that none outlives them). The grading processes may be started all the same:
-    each dies with this worker (``while_alive``), and the pool's forkserver exits once they have."""
+    each dies with this worker (``rlgrade.pool.die_with``), and the pool's forkserver exits once they have."""
     current = multiprocessing.current_process()
     if current.daemon:
         current.daemon = False

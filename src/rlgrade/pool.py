@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import select
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -45,23 +49,38 @@ def context():
     return ctx
 
 
-def die_with_parent() -> None:
-    """Linux: SIGKILL this process when its parent (the forkserver) exits. The forkserver exits
-    when the grader does, so a grader killed mid-batch leaves no grading children (and, through
-    bubblewrap's --die-with-parent, no workers) running on."""
-    import ctypes  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-
+def die_with(pid: int) -> None:
+    """SIGKILL this process (and so, through bubblewrap's --die-with-parent, its sandbox) once ``pid``
+    exits. Run in a daemon thread. The grading children cannot rely on their parent's death: the
+    forkserver outlives the grader while any child runs (each child holds its "alive" pipe)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: children finish their task and exit on the closed pipe
+        exited = os.pidfd_open(pid)  # Linux 5.3: readable once the process exits
+    except ProcessLookupError:
+        exited = None  # already gone
+    except (AttributeError, OSError):  # no pidfds here: ask every second
+        exited = None
+        while process_exists(pid):
+            time.sleep(1.0)
+    if exited is not None:
+        select.select([exited], [], [])
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _child(conn, fn: Callable, args: tuple) -> None:
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _child(conn, fn: Callable, args: tuple, grader_pid: int) -> None:
     import torch  # noqa: PLC0415
 
-    die_with_parent()
+    # a grader killed mid-batch leaves no grading children (and so no workers) running on
+    threading.Thread(target=die_with, args=(grader_pid,), daemon=True).start()
     torch.set_num_threads(1)
     try:
         payload = {"ok": fn(*args)}
@@ -93,7 +112,7 @@ def run_tasks(tasks: list[tuple[object, Callable, tuple]], *, workers: int, dead
             key, fn, args = pending.pop(0)
             args = tuple(slot_resource(slot) if isinstance(arg, _Slot) else arg for arg in args)
             reader, writer = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_child, args=(writer, fn, args), daemon=True)
+            process = ctx.Process(target=_child, args=(writer, fn, args, os.getpid()), daemon=True)
             process.start()
             writer.close()
             running[reader] = (key, process, time.monotonic(), slot)

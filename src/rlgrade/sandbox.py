@@ -264,6 +264,9 @@ class Worker:
     def kill(self) -> None:
         if self.process.poll() is None:
             kill_process(self.process)
+        # what the worker printed before it ended may still be in the pipe: read it all (the pipe is
+        # at its end once the worker is gone), or output_tail() misses the last lines at random
+        self._drain.join(timeout=2)
         for fd in (self._req_w, self._resp_r):
             try:
                 os.close(fd)

@@ -145,8 +145,8 @@ class SandboxBackend:
         except (WorkerDied, CodecError) as exc:
             self._fatal = f"running the notebook's code ended the worker: {exc}"
         if self._fatal:
-            self.output.append(worker.output_tail())
             worker.kill()
+            self.output.append(worker.output_tail())
             raise _Refused(self._fatal)
         if not self.load_errors and isinstance(loaded, dict):
             self.load_errors = checked_load_errors(loaded.get("errors"))
@@ -163,8 +163,8 @@ class SandboxBackend:
 
     def _lost_worker(self) -> None:
         if self._worker is not None:
-            self.output.append(self._worker.output_tail())
             self._worker.kill()
+            self.output.append(self._worker.output_tail())
         self._worker = None
 
     def start(self) -> None:
@@ -176,8 +176,8 @@ class SandboxBackend:
 
     def close(self) -> None:
         if self._worker is not None:
+            self._worker.kill()  # first: the output is complete only once the worker has ended
             self.output.append(self._worker.output_tail())
-            self._worker.kill()
             self._worker = None
 
 
