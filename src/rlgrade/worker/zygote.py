@@ -91,32 +91,45 @@ def wait_or_stop(monitor_pid: int) -> None:
 
 def wipe_all(directories: tuple[str, ...]) -> str | None:
     """Empty each directory; the reason if that failed (the zygote is then retired)."""
+    keep = mounts_below(directories)
     for directory in directories:
         try:
-            wipe(directory)
-            if [entry for entry in os.scandir(directory) if not mounted_over(entry, directory)]:
+            wipe(directory, keep)
+            if [entry for entry in os.scandir(directory) if entry.path not in keep]:
                 return f"{directory} is not empty after cleaning"
         except (OSError, RecursionError) as exc:
             return f"cannot clean {directory}: {exc}"
     return None
 
 
-def wipe(directory: str) -> None:
-    """Remove everything inside ``directory``, whatever permissions a submission left on it;
-    read-only mounts inside it (a virtualenv under /tmp) stay."""
+def mounts_below(directories: tuple[str, ...]) -> set[str]:
+    """The read-only mounts inside the directories (a virtualenv under /tmp, bound by bubblewrap)
+    and the folders bubblewrap made to hold them: what wiping leaves alone. Read from this
+    process's mount table, which a worker cannot change (no capabilities, no mount calls)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as table:
+        points = [line.split()[4] for line in table]
+    keep = set()
+    for point in points:
+        for directory in directories:
+            path = point
+            while path.startswith(directory.rstrip("/") + "/"):
+                keep.add(path)
+                path = os.path.dirname(path)
+    return keep
+
+
+def wipe(directory: str, keep: set[str]) -> None:
+    """Remove everything inside ``directory`` but ``keep``, whatever permissions a submission left."""
     os.chmod(directory, stat.S_IRWXU | (os.stat(directory).st_mode & 0o7777))
     for entry in os.scandir(directory):
-        if mounted_over(entry, directory):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            wipe(entry.path)
+        if entry.path in keep:
+            if not os.path.ismount(entry.path):
+                wipe(entry.path, keep)  # a folder on the way to a mount: empty it, keep it
+        elif entry.is_dir(follow_symlinks=False):
+            wipe(entry.path, keep)
             os.rmdir(entry.path)
         else:
             os.unlink(entry.path)
-
-
-def mounted_over(entry: os.DirEntry, directory: str) -> bool:
-    return entry.is_dir(follow_symlinks=False) and os.path.ismount(entry.path)
 
 
 def monitor(req_r: int, resp_w: int, out_w: int, control_fd: int, *, limits: dict, sandbox: bool) -> None:
