@@ -36,9 +36,8 @@ GPU_MARK = re.compile(r"\bmark\.gpu\b")
 def needs_gpu(course: Course, assignment: str) -> bool:
     """True when the assignment's hidden tests are marked ``gpu`` (``pytest.mark.gpu``): they
     fine-tune a model, so its submissions must be graded on a worker with a GPU."""
-    tests = course.tests_dir(assignment)
     return any(GPU_MARK.search(path.read_text(encoding="utf-8", errors="replace"))
-               for path in sorted(tests.rglob("*.py")) if "__pycache__" not in path.parts)
+               for path in course.hidden_test_files(assignment))
 
 
 def run_assignment_tasks(course: Course, assignment: str, tasks: list[tuple[object, Callable, tuple]], *,

@@ -63,6 +63,10 @@ class Course:
     def tests_dir(self, assignment: str) -> Path:
         return self.autograder / assignment
 
+    def hidden_test_files(self, assignment: str) -> list[Path]:
+        """The assignment's hidden-test sources (tests, strategies, variants), bytecode caches aside."""
+        return sorted(p for p in self.tests_dir(assignment).rglob("*.py") if "__pycache__" not in p.parts)
+
     def secrets(self) -> list[Path]:
         """What a submission must never read."""
         return [self.source, self.solutions, self.autograder]

@@ -552,9 +552,7 @@ def grading_key(course: Course, assignment: str, options: GradeOptions) -> str:
     """A hash of everything besides the submission that decides its grade: the hidden tests, the
     reference, the release notebook (its public checks) and the questions asked for."""
     digest = hashlib.sha256(repr((sorted(options.questions or ()), options.secret)).encode())
-    tests = course.tests_dir(assignment)
-    files = sorted(p for p in tests.rglob("*.py") if "__pycache__" not in p.parts)
-    for path in [*files, course.solution_module(assignment), course.release_notebook(assignment)]:
+    for path in [*course.hidden_test_files(assignment), course.solution_module(assignment), course.release_notebook(assignment)]:
         digest.update(str(path.relative_to(course.root)).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     return digest.hexdigest()

@@ -364,8 +364,7 @@ class Zygote:
     def close(self) -> None:
         self.control.close()
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            kill_process(self.process)
 
 
 class ZygotePool:
