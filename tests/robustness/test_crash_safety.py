@@ -52,8 +52,10 @@ def tagged_processes(tag: str) -> list[int]:
 
 
 def rows(db: Path) -> list[tuple[str, int]]:
-    """(student, number of gradings) for every submission in the gradebook."""
+    """(student, number of gradings) for every submission in the gradebook; none while its tables do not exist yet."""
     with sqlite3.connect(db, timeout=30) as con:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gradings'").fetchone():
+            return []  # the grader has created the file but not yet its schema
         return con.execute("SELECT s.student_id, COUNT(g.id) FROM submissions s JOIN gradings g "
                            "ON g.submission_id = s.id GROUP BY s.student_id ORDER BY s.student_id").fetchall()
 
