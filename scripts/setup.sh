@@ -44,7 +44,7 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     # torch first, pinned: later installs then keep it instead of pulling CUDA wheels
     .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0"
 fi
-if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout, distributed, psycopg, otter" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout, distributed, psycopg, otter, latex2mathml" >/dev/null 2>&1; then
     echo "installing rlgrade and its dependencies..."
     .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
 fi

@@ -83,21 +83,42 @@ def test_fraction_scripts_and_fonts():
     assert "<mi>𝒟</mi>" in latex_to_mathml(r"\mathcal{D}")
     assert "<mi>ℒ</mi>" in latex_to_mathml(r"\mathcal{L}")
     assert "<mi>𝜽</mi>" in latex_to_mathml(r"\boldsymbol{\theta}")
-    assert "<mi>KL</mi>" in latex_to_mathml(r"\mathrm{KL}")
-    assert '<mi mathvariant="normal">Δ</mi>' in latex_to_mathml(r"\Delta")
+    assert "<mn>𝟙</mn>" in latex_to_mathml(r"\mathbb{1}[x > 0]") and "<mn>𝟏</mn>" in latex_to_mathml(r"\mathbf{1}")
+    assert "mathvariant" not in latex_to_mathml(r"\mathbb{R}^{d} \mathcal{N} \mathbf{x}")
+    assert '<mi mathvariant="normal">K</mi><mi mathvariant="normal">L</mi>' in latex_to_mathml(r"\mathrm{KL}")
+    assert '<mi mathvariant="normal">Δ</mi>' in latex_to_mathml(r"\Delta")  # upright, as in LaTeX
+    assert '<mtext style="font-family:monospace">token_mean</mtext>' in latex_to_mathml(r"\texttt{token\_mean}")
+    assert "<mtext>fan_in</mtext>" in latex_to_mathml(r"1/\text{fan\_in}")
+
+
+def test_symbols_latex2mathml_gets_wrong_are_corrected():
+    assert "<mo>∼</mo>" in latex_to_mathml(r"x \sim p")  # not an ASCII tilde
+    assert "<mo>±</mo>" in latex_to_mathml(r"a \pm b") and "<mo>⟹</mo>" in latex_to_mathml(r"a \Longrightarrow b")
+    assert "<mi>∞</mi>" in latex_to_mathml(r"-\infty") and '<mo form="prefix">−</mo>' in latex_to_mathml(r"-\infty")
+    assert "<mo>−</mo>" in latex_to_mathml("a - b")  # binary
+    assert '<mi>m</mi><mo lspace="0" rspace="0">′</mo>' in latex_to_mathml("m'")  # beside, not a superscript
+    assert "<mo>&lt;</mo>" in latex_to_mathml("a < b")  # escaped for HTML, text too (spaces kept as no-break)
+    assert "<mtext>a\u00a0&lt;\u00a0b\u00a0&amp;\u00a0c</mtext>" in latex_to_mathml(r"\text{a < b \& c}")
+    assert '<mo minsize="1.2em" maxsize="1.2em">|</mo>' in latex_to_mathml(r"\big\lvert x \big\rvert")  # not \lvert
 
 
 def test_big_operators_take_limits_and_functions_a_thin_space():
-    tex = latex_to_mathml(r"\sum_{t=0}^{T} \gamma^t", display=True)
-    assert '<munderover><mo largeop="true" movablelimits="true">∑</mo>' in tex
-    assert "<munder><mi>max</mi><mi>a</mi></munder>" in latex_to_mathml(r"\max_a Q", display=True)
-    assert "<msub><mi>max</mi><mi>a</mi></msub>" in latex_to_mathml(r"\max_a Q")
-    assert '<mi>log</mi><mo lspace="0" rspace="0.1667em">\u2061</mo>' in latex_to_mathml(r"\log x")
+    assert "<munderover><mo>∑</mo>" in latex_to_mathml(r"\sum_{t=0}^{T} \gamma^t", display=True)
+    # movablelimits: below in display, beside in inline math (Chromium decides by the math style)
+    for display in (True, False):
+        assert '<munder><mo movablelimits="true" lspace="0" rspace="0.1667em">max</mo><mi>a</mi></munder>' \
+            in latex_to_mathml(r"\max_a Q", display=display)
+    assert '<mo lspace="0" rspace="0.1667em">log</mo><mi>x</mi>' in latex_to_mathml(r"\log x")
+    assert '<mi>a</mi><mo lspace="0.1667em" rspace="0.1667em">log</mo>' in latex_to_mathml(r"a \log x")
+    assert '<mo lspace="0" rspace="0">log_softmax</mo><mo stretchy="false">(</mo>' in \
+        latex_to_mathml(r"\operatorname{log\_softmax}(x)")
+    assert '<munder><mo movablelimits="true" lspace="0" rspace="0.1667em">arg\u2009max</mo>' in \
+        latex_to_mathml(r"\operatorname*{arg\,max}_{a} Q", display=True)
 
 
 def test_left_right_stretch_and_plain_parentheses_do_not():
     tex = latex_to_mathml(r"\left( \frac{1}{2} \right) (x)")
-    assert '<mo fence="true" stretchy="true">(</mo>' in tex
+    assert '<mo stretchy="true" fence="true" form="prefix">(</mo>' in tex
     assert '<mo stretchy="false">(</mo><mi>x</mi>' in tex
 
 
@@ -106,23 +127,31 @@ def test_display_math_carries_its_tag_and_aligned_rows():
     assert tex.startswith('<div class="equation"><math display="block">')
     assert '<span class="eqno">(5.2)</span>' in tex
     assert tex.count("<mtr>") == 2 and tex.count("<mtd") == 4
+    # MathML Core ignores columnalign: the cells align by CSS, the pairs touch at the '&'
+    assert tex.count('<mtd style="text-align:right;padding-right:0em">') == 2
     # the relation after & is spaced as a relation (not a prefix): an empty <mi> precedes it
-    assert "<mrow><mi></mi><mo>=</mo><mi>b</mi></mrow>" in tex
+    assert '<mtd style="text-align:left;padding-left:0em"><mi></mi><mo>=</mo><mi>b</mi></mtd>' in tex
     assert 'encoding="application/x-tex"' in tex
+    cases = latex_to_mathml(r"\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}", display=True)
+    assert '<mo stretchy="true" fence="true" form="prefix">{</mo><mtable>' in cases and cases.count("<mtr>") == 2
 
 
 @pytest.mark.parametrize("bad, message", [
     (r"\frob{x}", r"unknown LaTeX command \\frob"),
     (r"\frac{a}{b", "unbalanced"),
     (r"a}", "unbalanced"),
-    (r"\left( x", r"\\left without \\right"),
+    (r"\left( x", r"extra left or missing right"),
     (r"\begin{aligned} a \end{cases}", "closed by"),
     (r"\begin{tabular} a \end{tabular}", "unknown environment"),
     (r"x_1_2", "double subscript"),
+    (r"a & b", "outside an environment"),
+    (r"\text{\frob}", "plain text only"),
+    (r"\operatorname{f^2}", "plain text only"),
 ])
 def test_bad_latex_is_an_error_that_names_the_problem(bad, message):
-    with pytest.raises(MathError, match=message):
+    with pytest.raises(MathError, match=message) as error:
         latex_to_mathml(bad)
+    assert repr(bad) in str(error.value)  # the formula is named
 
 
 def test_a_tag_belongs_to_display_math_only():

@@ -10,11 +10,12 @@ script or style sheet is an error. Code blocks are highlighted with Pygments.
 ``build_deck(source, out)`` writes the deck and returns its slide count;
 ``python -m rlgrade.slides SOURCE OUT`` does the same from a shell.
 
-The LaTeX converter covers what the course's notes use (fractions, scripts, big
-operators, accents, ``\\left…\\right``, ``aligned``/``cases``/matrices, fonts as
-Unicode math letters, since MathML Core renders no ``mathvariant`` but ``normal``).
-An unknown command raises :class:`MathError` naming it, rather than rendering
-something wrong.
+LaTeX is converted by the ``latex2mathml`` library, given a few definitions it lacks
+(``aligned``, ``\\arg``, function names as operators), and its MathML is adapted to MathML
+Core, which Chromium renders: fonts become Unicode math letters (𝔼, ℒ, 𝜽), table
+alignment becomes CSS. A formula it cannot convert, or would render wrongly without a
+word (an unknown command or environment, unbalanced braces), raises :class:`MathError`
+naming the formula.
 """
 
 from __future__ import annotations
@@ -23,596 +24,224 @@ import base64
 import html
 import mimetypes
 import re
-from dataclasses import dataclass
+import unicodedata
 from pathlib import Path
+from xml.etree.ElementTree import Element, tostring
 
+from latex2mathml import commands as _commands
+from latex2mathml.converter import Converter as _Converter
+from latex2mathml.symbols_parser import convert_symbol as _convert_symbol
 from markdown_it import MarkdownIt
 
 __all__ = ["MathError", "build_deck", "extract_math", "latex_to_mathml", "render_deck", "split_slides"]
 
 
 class MathError(ValueError):
-    """A LaTeX formula the converter cannot render (unknown command, unbalanced braces...)."""
+    """A LaTeX formula that cannot be rendered (unknown command or environment, unbalanced braces...)."""
 
 
 # ---------------------------------------------------------------------------------------
-# LaTeX → MathML
+# LaTeX → MathML: latex2mathml, then adapted to MathML Core (what Chromium renders)
 # ---------------------------------------------------------------------------------------
 
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε",
-    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
-    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "varpi": "ϖ", "rho": "ρ",
-    "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ", "upsilon": "υ", "phi": "ϕ",
-    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
-    "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}
-"""Lower-case Greek is italic (a one-letter <mi>), upper-case upright, as in LaTeX."""
-
-SYMBOLS = {
-    # relations
-    "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈",
-    "propto": "∝", "sim": "∼", "simeq": "≃", "equiv": "≡", "in": "∈", "notin": "∉", "ni": "∋",
-    "subset": "⊂", "subseteq": "⊆", "supset": "⊃", "ll": "≪", "gg": "≫", "perp": "⊥",
-    "coloneqq": "≔", "triangleq": "≜", "doteq": "≐", "mid": "∣", "parallel": "∥",
-    "to": "→", "rightarrow": "→", "leftarrow": "←", "leftrightarrow": "↔", "Rightarrow": "⇒",
-    "Leftarrow": "⇐", "Leftrightarrow": "⇔", "implies": "⟹", "iff": "⟺", "mapsto": "↦",
-    "longrightarrow": "⟶", "longleftarrow": "⟵", "Longrightarrow": "⟹", "Longleftarrow": "⟸",
-    "Longleftrightarrow": "⟺", "longleftrightarrow": "⟷", "uparrow": "↑", "downarrow": "↓", "gets": "←",
-    "succ": "≻", "prec": "≺", "succeq": "⪰", "preceq": "⪯", "cong": "≅", "asymp": "≍",
-    # binary operators
-    "pm": "±", "mp": "∓", "times": "×", "cdot": "⋅", "div": "÷", "circ": "∘", "ast": "∗",
-    "star": "⋆", "odot": "⊙", "otimes": "⊗", "oplus": "⊕", "cup": "∪", "cap": "∩",
-    "setminus": "∖", "land": "∧", "lor": "∨", "wedge": "∧", "vee": "∨", "bullet": "∙",
-    # fences and punctuation
-    "langle": "⟨", "rangle": "⟩", "lbrace": "{", "rbrace": "}", "lvert": "|", "rvert": "|", "lVert": "‖", "rVert": "‖",
-    "vert": "|", "Vert": "‖", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉",
-    "ldots": "…", "cdots": "⋯", "dots": "…", "vdots": "⋮", "ddots": "⋱", "colon": ":",
-    # ordinary symbols
-    "infty": "∞", "nabla": "∇", "partial": "∂", "forall": "∀", "exists": "∃", "neg": "¬",
-    "lnot": "¬", "emptyset": "∅", "varnothing": "∅", "top": "⊤", "bot": "⊥", "ell": "ℓ",
-    "prime": "′", "dagger": "†", "checkmark": "✓", "square": "□", "triangle": "△",
-    "hbar": "ℏ", "aleph": "ℵ", "Box": "□", "angle": "∠", "sharp": "♯", "flat": "♭",
-}
-
-FENCE_CHARS = set("()[]|‖⟨⟩⌊⌋⌈⌉{}")
-IDENTIFIER_SYMBOLS = {"∞", "∇", "∂", "∅", "ℓ", "ℏ", "ℵ", "⊤", "□", "△", "†", "✓", "∠", "♯", "♭"}
-
-FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "det", "dim", "ker",
-             "deg", "Pr", "arg", "sgn", "gcd", "hom", "mod"}
-LIMIT_FUNCTIONS = {"min", "max", "sup", "inf", "lim", "liminf", "limsup", "argmin", "argmax"}
-"""Functions whose scripts go below them in display math (\\min_x, \\arg\\max_a...)."""
-
-BIG_OPERATORS = {"sum": "∑", "prod": "∏", "coprod": "∐", "bigcup": "⋃", "bigcap": "⋂",
-                 "bigoplus": "⨁", "bigotimes": "⨂", "bigvee": "⋁", "bigwedge": "⋀"}
-INTEGRALS = {"int": "∫", "iint": "∬", "oint": "∮"}
-
-ACCENTS = {"hat": "ˆ", "widehat": "ˆ", "bar": "¯", "overline": "¯", "tilde": "˜", "widetilde": "˜",
-           "vec": "→", "dot": "˙", "ddot": "¨", "check": "ˇ", "breve": "˘", "acute": "´", "grave": "`",
-           "overrightarrow": "→"}
-STRETCHY_ACCENTS = {"widehat", "overline", "widetilde", "overrightarrow"}
-
-SPACES = {",": "0.1667em", ":": "0.2222em", ">": "0.2222em", ";": "0.2778em", "!": "-0.1667em",
-          " ": "0.25em", "quad": "1em", "qquad": "2em", "enspace": "0.5em", "thinspace": "0.1667em"}
-
-IGNORED = {"displaystyle", "textstyle", "limits", "nolimits", "nonumber", "notag", "big", "Big",
-           "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "relax"}
-"""Commands with no visible effect here (sizes of delimiters are left to the renderer)."""
-
-DELIMITER_COMMANDS = {"{": "{", "}": "}", "|": "‖", "langle": "⟨", "rangle": "⟩", "lvert": "|",
-                      "rvert": "|", "lVert": "‖", "rVert": "‖", "vert": "|", "Vert": "‖",
-                      "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "backslash": "\\"}
-
-TEXT_COMMANDS = {"text", "textrm", "textnormal", "mbox", "textit", "textbf", "texttt", "textsf"}
-
-MATRIX_FENCES = {"matrix": ("", ""), "pmatrix": ("(", ")"), "bmatrix": ("[", "]"), "Bmatrix": ("{", "}"),
-                 "vmatrix": ("|", "|"), "Vmatrix": ("‖", "‖"), "smallmatrix": ("", "")}
+_PRELUDE = "".join([
+    r"\def\sim{\thicksim}",  # latex2mathml's table maps \sim to an ASCII tilde
+    r"\DeclareMathOperator{\arg}{arg}",
+    # a function name as an operator (spaced from its argument), not a bare <mi>log</mi><mi>x</mi>
+    *(rf"\DeclareMathOperator{{{name}}}{{{name[1:]}}}" for name in _commands.FUNCTIONS),
+    r"\newenvironment{aligned}{\begin{align*}}{\end{align*}}",
+])
 
 
-def _alphabet(upper: int, lower: int | None, exceptions: dict[str, str] | None = None,
-              digits: int | None = None):
-    """A map from ASCII letters (and digits) to a Unicode mathematical alphabet."""
-    table = {}
-    for i in range(26):
-        table[chr(65 + i)] = chr(upper + i)
-        if lower is not None:
-            table[chr(97 + i)] = chr(lower + i)
-    if digits is not None:
-        for i in range(10):
-            table[str(i)] = chr(digits + i)
-    table.update(exceptions or {})
-    return table
+def _prelude_macros() -> dict:
+    """The definitions of _PRELUDE, parsed once by latex2mathml itself and given to every conversion."""
+    converter = _Converter()
+    converter.convert(_PRELUDE)
+    return converter.macros
 
 
-# Unicode's mathematical alphanumerics (U+1D400...) with the letters that live elsewhere.
-FONTS = {
-    "mathbb": _alphabet(0x1D538, 0x1D552, {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ",
-                                           "Z": "ℤ"}, digits=0x1D7D8),
-    "mathcal": _alphabet(0x1D49C, None, {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ",
-                                         "M": "ℳ", "R": "ℛ"}),
-    "mathscr": _alphabet(0x1D49C, None, {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ",
-                                         "M": "ℳ", "R": "ℛ"}),
-    "mathfrak": _alphabet(0x1D504, 0x1D51E, {"C": "ℭ", "H": "ℌ", "I": "ℑ", "R": "ℜ", "Z": "ℨ"}),
-    "mathbf": _alphabet(0x1D400, 0x1D41A, digits=0x1D7CE),
-    "boldsymbol": {**_alphabet(0x1D468, 0x1D482, digits=0x1D7CE),
-                   **{g: chr(0x1D736 + ord(g) - ord("α")) for g in "αβγδεζηθικλμνξοπρςστυφχψω"},
-                   "ϵ": "𝝐", "ϕ": "𝝓", "ϑ": "𝝑"},
-    "mathsf": _alphabet(0x1D5A0, 0x1D5BA, digits=0x1D7E2),
-    "mathtt": _alphabet(0x1D670, 0x1D68A, digits=0x1D7F6),
-    "mathit": _alphabet(0x1D434, 0x1D44E, {"h": "ℎ"}),
-}
-FONTS["bm"] = FONTS["boldsymbol"]
-FONTS["mathbbm"] = FONTS["mathbb"]
-FONTS["mathbb"]["1"] = FONTS["mathbbm"]["1"] = "𝟙"
+_MACROS = _prelude_macros()
 
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _mrow(nodes: list[str]) -> str:
-    return nodes[0] if len(nodes) == 1 else "<mrow>" + "".join(nodes) + "</mrow>"
-
-
-def _mo(op: str, **attrs: str) -> str:
-    attributes = "".join(f' {k}="{v}"' for k, v in attrs.items())
-    return f"<mo{attributes}>{_esc(op)}</mo>"
-
-
-_SIGNS = {"<mo>−</mo>", "<mo>+</mo>", "<mo>±</mo>", "<mo>∓</mo>"}
-_FUNCTION = '<mrow data-function="">'
-"""Opens a function name with its application operator (\\log x), so that spacing can see it."""
-
-
-@dataclass
-class _Token:
-    kind: str
-    """'cmd' (value: its name), 'char', 'num', '{', '}', '^', '_', '&', 'newline', 'prime', 'raw'."""
-    value: str = ""
-
-
-_TOKEN = re.compile(r"\\([A-Za-z]+\*?)|\\(.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.S)
-_RAW_ARGUMENT_COMMANDS = TEXT_COMMANDS | {"begin", "end", "operatorname", "operatorname*", "mathrm"}
-
-
-def _tokenize(tex: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(tex):
-        m = _TOKEN.match(tex, pos)
-        assert m is not None
-        pos = m.end()
-        name, escaped, number, space, char = m.groups()
-        if name is not None:
-            tokens.append(_Token("cmd", name))
-            if name in _RAW_ARGUMENT_COMMANDS:
-                # keep the argument's text as it is: \text{ if } keeps its spaces
-                while pos < len(tex) and tex[pos] == " ":
-                    pos += 1
-                if pos < len(tex) and tex[pos] == "{":
-                    end = _matching_brace(tex, pos)
-                    tokens.append(_Token("raw", tex[pos + 1:end]))
-                    pos = end + 1
-        elif escaped is not None:
-            tokens.append(_Token("newline") if escaped == "\\" else _Token("cmd", escaped))
-        elif number is not None:
-            tokens.append(_Token("num", number))
-        elif space is not None:
-            continue
-        elif char in "{}^_&":
-            tokens.append(_Token(char))
-        elif char == "'":
-            tokens.append(_Token("prime"))
-        elif char == "~":
-            tokens.append(_Token("cmd", " "))
-        else:
-            tokens.append(_Token("char", char))
-    return tokens
-
-
-def _matching_brace(tex: str, start: int) -> int:
-    """Index of the brace closing the one at `start` (escaped braces \\{ \\} do not count)."""
-    depth, i = 0, start
-    while i < len(tex):
-        if tex[i] == "\\":
-            i += 2
-            continue
-        if tex[i] == "{":
-            depth += 1
-        elif tex[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise MathError(f"unbalanced braces in {tex!r}")
-
-
-class _Parser:
-    def __init__(self, tokens: list[_Token], display: bool, source: str):
-        self.tokens = tokens
-        self.pos = 0
-        self.display = display
-        self.source = source
-        self._limits = False
-        """The atom just parsed takes its scripts below/above it (\\sum, \\max in display...)."""
-        self._apply = False
-        """The atom just parsed is a function name (\\log, \\max...): a thin space follows its scripts."""
-
-    # -- helpers ------------------------------------------------------------------------
-    def peek(self) -> _Token | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def next(self) -> _Token:
-        token = self.peek()
-        if token is None:
-            raise MathError(f"unexpected end of formula in {self.source!r}")
-        self.pos += 1
-        return token
-
-    def error(self, message: str) -> MathError:
-        return MathError(f"{message} in {self.source!r}")
-
-    def raw_argument(self, command: str) -> str:
-        token = self.next()
-        if token.kind != "raw":
-            raise self.error(f"\\{command} needs a braced argument")
-        return token.value
-
-    # -- grammar ------------------------------------------------------------------------
-    def parse_sequence(self, stops: tuple[str, ...] = ()) -> list[str]:
-        """Nodes until a token whose kind (or command name) is in `stops`, or the end."""
-        nodes: list[str] = []
-        while (token := self.peek()) is not None:
-            if token.kind in stops or (token.kind == "cmd" and token.value in stops):
-                break
-            if token.kind == "}":
-                raise self.error("unbalanced '}'")
-            node = self.parse_scripted()
-            if not node:
-                continue
-            previous = nodes[-1] if nodes else None
-            operand_before = previous is not None and not (
-                previous.startswith("<mo") and not re.search(r"[)\]|}⟩‖⌋⌉]</mo>$", previous)) \
-                and not previous.startswith("<mspace")
-            if node in _SIGNS and not operand_before:
-                # a sign after an operator, an opening bracket or at the start is unary: no binary spacing
-                node = node.replace("<mo>", '<mo form="prefix">')
-            elif node.startswith(_FUNCTION) and operand_before:
-                # LaTeX's thin space between an ordinary symbol and an operator name: x \log y
-                node = '<mspace width="0.1667em"></mspace>' + node
-            nodes.append(node)
-        return nodes
-
-    def parse_group(self) -> str:
-        """A required argument: a braced group or a single atom."""
-        token = self.peek()
-        if token is None:
-            raise self.error("missing argument")
-        if token.kind == "{":
-            self.next()
-            nodes = self.parse_sequence(("}",))
-            if self.peek() is None:
-                raise self.error("unbalanced '{'")
-            self.next()
-            return _mrow(nodes) if nodes else "<mrow></mrow>"
-        if token.kind == "num" and len(token.value) > 1:
-            # TeX reads one digit as an argument: \frac12 is 1/2
-            self.tokens[self.pos] = _Token("num", token.value[1:])
-            return f"<mn>{token.value[0]}</mn>"
-        node = self.parse_atom()
-        return node or "<mrow></mrow>"
-
-    def parse_scripted(self) -> str:
-        self._limits = self._apply = False
-        node = self.parse_atom()
-        if node is None:
-            return ""
-        limits, apply = self._limits, self._apply
-        self._limits = self._apply = False
-        primes = 0
-        while (token := self.peek()) is not None and token.kind == "prime":
-            self.next()
-            primes += 1
-        sub = sup = None
-        while (token := self.peek()) is not None and token.kind in ("^", "_"):
-            self.next()
-            argument = self.parse_group()
-            if token.kind == "_":
-                if sub is not None:
-                    raise self.error("double subscript")
-                sub = argument
-            else:
-                if sup is not None:
-                    raise self.error("double superscript")
-                sup = argument
-        prime = _mo("′" * primes, lspace="0", rspace="0") if primes else ""
-        if prime and sup is not None:
-            sup, prime = _mrow([prime, sup]), ""
-        if sub is None and sup is None:
-            scripted = node
-        elif limits:
-            if sub is not None and sup is not None:
-                scripted = f"<munderover>{node}{sub}{sup}</munderover>"
-            else:
-                scripted = f"<munder>{node}{sub}</munder>" if sub is not None else f"<mover>{node}{sup}</mover>"
-        elif sub is not None and sup is not None:
-            scripted = f"<msubsup>{node}{sub}{sup}</msubsup>"
-        else:
-            scripted = f"<msub>{node}{sub}</msub>" if sub is not None else f"<msup>{node}{sup}</msup>"
-        if prime:
-            # U+2032 is a raised glyph already: beside the base, not in a superscript
-            scripted = f"<mrow>{scripted}{prime}</mrow>"
-        if apply:
-            # function application: LaTeX puts a thin space after \log, \max... unless a bracket follows
-            following = self.peek()
-            bracket = following is not None and (
-                (following.kind == "char" and following.value in "([") or
-                (following.kind == "cmd" and following.value in ("left", "big", "Big", "bigl", "Bigl")))
-            space = "0" if bracket else "0.1667em"
-            return f'{_FUNCTION}{scripted}<mo lspace="0" rspace="{space}">\u2061</mo></mrow>'
-        return scripted
-
-    def parse_atom(self) -> str | None:
-        token = self.next()
-        kind, value = token.kind, token.value
-        if kind == "char":
-            if value.isalpha():
-                return f"<mi>{_esc(value)}</mi>"
-            if value in FENCE_CHARS:
-                return _mo(value, stretchy="false")
-            if value == "-":
-                return _mo("−")
-            if value == "*":
-                return _mo("∗")
-            if value == "/":
-                return _mo("/", lspace="0", rspace="0")  # as in LaTeX: 1/N, not 1 / N
-            return _mo(value)
-        if kind == "num":
-            return f"<mn>{value}</mn>"
-        if kind == "{":
-            nodes = self.parse_sequence(("}",))
-            if self.peek() is None:
-                raise self.error("unbalanced '{'")
-            self.next()
-            return _mrow(nodes) if nodes else "<mrow></mrow>"
-        if kind in ("^", "_", "prime"):
-            # a script with nothing before it (e.g. {}^{*}): attach to an empty base
-            self.pos -= 1
-            return "<mrow></mrow>"
-        if kind == "&" or kind == "newline":
-            raise self.error("'&' or '\\\\' outside an environment")
-        if kind == "raw":
-            raise self.error("stray braced text")
-        return self.parse_command(value)
-
-    def parse_command(self, name: str) -> str | None:
-        if name in GREEK:
-            letter = GREEK[name]
-            if letter.isupper():
-                return f'<mi mathvariant="normal">{letter}</mi>'
-            return f"<mi>{letter}</mi>"
-        if name in SYMBOLS:
-            symbol = SYMBOLS[name]
-            if symbol in IDENTIFIER_SYMBOLS:
-                return f'<mi mathvariant="normal">{symbol}</mi>' if symbol != "∞" else "<mi>∞</mi>"
-            if symbol in FENCE_CHARS:
-                return _mo(symbol, stretchy="false")
-            return _mo(symbol)
-        if name in ("{", "}"):
-            return _mo(name, stretchy="false")
-        if name == "|":
-            return _mo("‖", stretchy="false")
-        if name in ("%", "$", "#", "&"):
-            return _mo(name)
-        if name == "_":
-            return "<mi>_</mi>"
-        if name in SPACES:
-            return f'<mspace width="{SPACES[name]}"></mspace>'
-        if name in IGNORED:
-            return None
-        if name in ("frac", "dfrac", "tfrac", "cfrac"):
-            numerator, denominator = self.parse_group(), self.parse_group()
-            fraction = f"<mfrac>{numerator}{denominator}</mfrac>"
-            if name == "dfrac":
-                return f'<mstyle displaystyle="true">{fraction}</mstyle>'
-            if name == "tfrac":
-                return f'<mstyle displaystyle="false">{fraction}</mstyle>'
-            return fraction
-        if name in ("binom", "dbinom", "tbinom"):
-            n, k = self.parse_group(), self.parse_group()
-            return (f'<mrow>{_mo("(")}<mfrac linethickness="0">{n}{k}</mfrac>{_mo(")")}</mrow>')
-        if name == "sqrt":
-            index = None
-            token = self.peek()
-            if token is not None and token.kind == "char" and token.value == "[":
-                self.next()
-                index = _mrow(self.parse_sequence(("]",)) or ["<mrow></mrow>"])
-                if self.peek() is None:
-                    raise self.error("unclosed '[' in \\sqrt")
-                self.next()
-            radicand = self.parse_group()
-            return f"<mroot>{radicand}{index}</mroot>" if index else f"<msqrt>{radicand}</msqrt>"
-        if name in FONTS:
-            return self.parse_font(FONTS[name])
-        if name in ("mathrm", "operatorname", "operatorname*"):
-            text = self.raw_argument(name).strip().replace("\\,", "\u2009").replace("\\ ", " ").replace("\\_", "_")
-            if not re.fullmatch(r"[A-Za-z0-9_ \u2009]+", text):
-                if name != "mathrm":
-                    raise self.error(f"\\{name}{{...}} takes letters only")
-                return _mrow(_Parser(_tokenize(text), self.display, self.source).parse_sequence() or ["<mrow></mrow>"])
-            node = f'<mi mathvariant="normal">{text}</mi>' if len(text) == 1 else f"<mi>{text}</mi>"
-            if name == "operatorname":
-                self._apply = True
-            elif name == "operatorname*":
-                self._apply, self._limits = True, self.display
-            return node
-        if name in TEXT_COMMANDS:
-            text = self.raw_argument(name)
-            text = re.sub(r"\\([%$&#_{}])", r"\1", text).replace("~", "\u00a0").replace("\\ ", " ")
-            if "\\" in text or "$" in text:
-                raise self.error(f"\\{name}{{...}} may hold plain text only")
-            text = re.sub(r"^ +| +$", lambda m: "\u00a0" * len(m.group()), text)
-            return f"<mtext>{_esc(text)}</mtext>"
-        if name in FUNCTIONS:
-            self._apply = True
-            return f"<mi>{name}</mi>"
-        if name in LIMIT_FUNCTIONS:
-            self._apply, self._limits = True, self.display
-            label = {"argmin": "arg\u2009min", "argmax": "arg\u2009max", "liminf": "lim\u2009inf",
-                     "limsup": "lim\u2009sup"}.get(name, name)
-            return f"<mi>{label}</mi>"
-        if name in BIG_OPERATORS:
-            self._limits = True
-            return _mo(BIG_OPERATORS[name], largeop="true", movablelimits="true")
-        if name in INTEGRALS:
-            return _mo(INTEGRALS[name], largeop="true")
-        if name in ACCENTS:
-            base = self.parse_group()
-            stretchy = "true" if name in STRETCHY_ACCENTS else "false"
-            return f'<mover accent="true">{base}{_mo(ACCENTS[name], stretchy=stretchy)}</mover>'
-        if name in ("underbrace", "overbrace"):
-            base = self.parse_group()
-            brace = "⏟" if name == "underbrace" else "⏞"
-            node = f'<{"munder" if name == "underbrace" else "mover"}>{base}{_mo(brace, stretchy="true")}' \
-                   f'</{"munder" if name == "underbrace" else "mover"}>'
-            self._limits = True
-            return node
-        if name in ("overset", "stackrel", "underset"):
-            over, base = self.parse_group(), self.parse_group()
-            if name == "underset":
-                return f"<munder>{base}{over}</munder>"
-            return f"<mover>{base}{over}</mover>"
-        if name in ("left", "right", "middle"):
-            if name == "right":
-                raise self.error("\\right without \\left")
-            if name == "middle":
-                return _mo(self.delimiter(), stretchy="true")
-            opening = self.delimiter()
-            inner = self.parse_sequence(("right",))
-            if self.peek() is None:
-                raise self.error("\\left without \\right")
-            self.next()
-            closing = self.delimiter()
-            parts = ([_mo(opening, fence="true", stretchy="true")] if opening else []) + inner + \
-                    ([_mo(closing, fence="true", stretchy="true")] if closing else [])
-            return f"<mrow>{''.join(parts)}</mrow>"
-        if name == "begin":
-            return self.parse_environment(self.raw_argument("begin").strip())
-        if name == "end":
-            raise self.error("\\end without \\begin")
-        if name == "boxed":
-            return f'<mrow style="border:1px solid currentColor;padding:0.2em">{self.parse_group()}</mrow>'
-        if name == "not":
-            following = self.parse_atom() or ""
-            return f"<mrow>{following}{_mo('̸')}</mrow>" if "≠" not in following else following
-        raise self.error(f"unknown LaTeX command \\{name}")
-
-    def parse_font(self, alphabet: dict[str, str]) -> str:
-        token = self.peek()
-        if token is not None and token.kind == "{":
-            self.next()
-            nodes = []
-            while (token := self.peek()) is not None and token.kind != "}":
-                if token.kind == "char" and token.value in alphabet:
-                    self.next()
-                    nodes.append(f"<mi>{alphabet[token.value]}</mi>")
-                elif token.kind == "num" and all(c in alphabet for c in token.value):
-                    self.next()
-                    nodes.append(f"<mn>{''.join(alphabet[c] for c in token.value)}</mn>")
-                elif token.kind == "cmd" and GREEK.get(token.value) in alphabet:
-                    self.next()
-                    nodes.append(f"<mi>{alphabet[GREEK[token.value]]}</mi>")
-                else:
-                    nodes.append(self.parse_scripted())
-            if self.peek() is None:
-                raise self.error("unbalanced '{'")
-            self.next()
-            return _mrow(nodes) if nodes else "<mrow></mrow>"
-        token = self.next()
-        if token.kind == "char" and token.value in alphabet:
-            return f"<mi>{alphabet[token.value]}</mi>"
-        if token.kind == "cmd" and GREEK.get(token.value) in alphabet:
-            return f"<mi>{alphabet[GREEK[token.value]]}</mi>"
-        if token.kind == "num" and len(token.value) == 1 and token.value in alphabet:
-            return f"<mn>{alphabet[token.value]}</mn>"
-        self.pos -= 1
-        return self.parse_atom() or ""
-
-    def delimiter(self) -> str:
-        token = self.next()
-        if token.kind == "char":
-            return "" if token.value == "." else token.value
-        if token.kind == "cmd" and token.value in DELIMITER_COMMANDS:
-            return DELIMITER_COMMANDS[token.value]
-        raise self.error(f"not a delimiter after \\left/\\right: {token.value or token.kind!r}")
-
-    def parse_environment(self, env: str) -> str:
-        if env.rstrip("*") in ("array",):
-            self.raw_argument_or_group()
-        rows: list[list[list[str]]] = [[]]
-        while True:
-            rows[-1].append(self.parse_sequence(("&", "newline", "end")))
-            token = self.peek()
-            if token is None:
-                raise self.error(f"\\begin{{{env}}} without \\end")
-            self.next()
-            if token.kind == "&":
-                continue
-            if token.kind == "newline":
-                rows.append([])
-                continue
-            closing = self.raw_argument("end").strip()
-            if closing != env:
-                raise self.error(f"\\begin{{{env}}} closed by \\end{{{closing}}}")
-            break
-        if len(rows) > 1 and rows[-1] == [[]]:
-            rows.pop()  # a trailing \\
-        base = env.rstrip("*")
-        if base in ("aligned", "align", "alignat", "split", "gathered", "gather", "eqnarray"):
-            align = "left" if base in ("gathered", "gather") else None
-            body = self.table(rows, align=align)
-        elif base == "cases":
-            body = f'<mrow>{_mo("{", stretchy="true", fence="true")}{self.table(rows, align="left")}</mrow>'
-        elif base in MATRIX_FENCES or base == "array":
-            left, right = MATRIX_FENCES.get(base, ("", ""))
-            table = self.table(rows, align="center")
-            parts = ([_mo(left, fence="true", stretchy="true")] if left else []) + [table] + \
-                    ([_mo(right, fence="true", stretchy="true")] if right else [])
-            body = f"<mrow>{''.join(parts)}</mrow>"
-        else:
-            raise self.error(f"unknown environment {env!r}")
-        return body
-
-    def raw_argument_or_group(self) -> None:
-        token = self.next()
-        if token.kind == "{":
-            depth = 1
-            while depth:
-                token = self.next()
-                depth += {"{": 1, "}": -1}.get(token.kind, 0)
-
-    @staticmethod
-    def table(rows: list[list[list[str]]], align: str | None) -> str:
-        """An mtable; `align=None` means align-style column pairs (right, left, right, left...)."""
-        out = []
-        for row in rows:
-            cells = []
-            for j, nodes in enumerate(row):
-                if align is None:
-                    # MathML Core ignores columnalign: the UA style sheet's text-align decides
-                    side, pad = ("right", "padding-right:0") if j % 2 == 0 else ("left", "padding-left:0")
-                    # an empty <mi> first, so that "&= b" spaces its "=" as a relation, not a prefix
-                    content = "".join(nodes) if j % 2 == 0 else "<mi></mi>" + "".join(nodes)
-                    cells.append(f'<mtd style="text-align:{side};{pad}"><mrow>{content}</mrow></mtd>')
-                else:
-                    cells.append(f'<mtd style="text-align:{align}"><mrow>{"".join(nodes)}</mrow></mtd>')
-            out.append("<mtr>" + "".join(cells) + "</mtr>")
-        return '<mtable displaystyle="true">' + "".join(out) + "</mtable>"
-
-
+_ENVIRONMENTS = {name[1:] for name in _commands.MATRICES} | {"aligned"}
 _TAG = re.compile(r"\\tag\*?\{([^{}]*)\}")
 _LABEL = re.compile(r"\\label\{[^{}]*\}")
+_BRACE_OR_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\.|[{}]", re.S)
+_OPERATOR_NAME = re.compile(r"\\operatorname(withlimits|\*)?\s*\{([^{}]*)\}")
+_NAME_PLACEHOLDER = re.compile(r"rlgradeop([a-j]+)")
+_CHAR_REFERENCE = re.compile(r"&#x([0-9A-Fa-f]+);")
+_LIMIT_OPERATORS = {"∑", "∏", "∐", "⋃", "⋂", "⨁", "⨂", "⋀", "⋁", "max", "min", "sup", "inf", "lim"}
+"""Operators whose scripts go below/above them in display math (latex2mathml does so for ∑ and ∏ only)."""
+_UNDER_OVER = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
+_SCRIPTED = {*_UNDER_OVER, *_UNDER_OVER.values()}
+_CLOSING = set(")]}|‖⟩⌋⌉")
+_ORDINARY = set("∞∅∂∇⊤")
+"""Symbols that latex2mathml makes operators (all of U+2200-22FF) but LaTeX spaces as ordinary ones."""
+_ROWS = {"mrow", "mtd", "msqrt", "mstyle", "mpadded", "menclose", "mphantom"}
+"""Elements whose children are a row (not a base and scripts, a numerator and denominator...)."""
+
+# MathML Core renders no mathvariant but "normal" on a one-letter <mi>: a letter in another font is a
+# Unicode mathematical letter (𝔼, ℒ, 𝜽), and text in another font gets the matching CSS
+_LETTER_FONTS = {"bold": "BOLD", "italic": "ITALIC", "bold-italic": "BOLD ITALIC", "double-struck": "DOUBLE-STRUCK",
+                 "script": "SCRIPT", "bold-script": "BOLD SCRIPT", "fraktur": "FRAKTUR", "sans-serif": "SANS-SERIF",
+                 "sans-serif-italic": "SANS-SERIF ITALIC", "monospace": "MONOSPACE"}
+_TEXT_FONTS = {"bold": "font-weight:bold", "italic": "font-style:italic",
+               "bold-italic": "font-weight:bold;font-style:italic", "monospace": "font-family:monospace",
+               "sans-serif": "font-family:sans-serif"}
+
+
+def _math_letter(char: str, font: str) -> str | None:
+    """`char` in a Unicode mathematical alphabet ('E', 'double-struck' → '𝔼'), or None if it has none."""
+    name = re.sub(r"^(?:LATIN |GREEK )?(?:(CAPITAL|SMALL) LETTER )?", lambda m: (m.group(1) or "") + " ",
+                  unicodedata.name(char, "")).strip()
+    # ℝ, ℒ... are outside the block of mathematical letters, with names of their own
+    for candidate in (f"MATHEMATICAL {_LETTER_FONTS[font]} {name}", f"{_LETTER_FONTS[font]} {name}"):
+        try:
+            return unicodedata.lookup(candidate)
+        except KeyError:
+            continue
+    return None
+
+
+def _prepare(tex: str, formula: str) -> tuple[str, list[str]]:
+    """Check what latex2mathml would render wrongly without a word (unbalanced braces, an unknown
+    environment) and put a placeholder of letters for each \\operatorname's name, since latex2mathml reads
+    letters only there (log\\_softmax, expm1): the source to convert and the names, restored by _to_core."""
+    depth, environments = 0, []
+    for token in _BRACE_OR_ENVIRONMENT.findall(tex):
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth < 0:
+                raise MathError(f"unbalanced '}}' in {formula!r}")
+        elif token.startswith(("\\begin", "\\end")):
+            name = token[token.index("{") + 1:-1].strip()
+            if token.startswith("\\begin"):
+                if name not in _ENVIRONMENTS:
+                    raise MathError(f"unknown environment {name!r} in {formula!r}")
+                environments.append(name)
+            elif not environments:
+                raise MathError(f"\\end{{{name}}} without \\begin in {formula!r}")
+            elif environments[-1] != name:
+                raise MathError(f"\\begin{{{environments[-1]}}} closed by \\end{{{name}}} in {formula!r}")
+            else:
+                environments.pop()
+    if depth:
+        raise MathError(f"unbalanced '{{' in {formula!r}")
+    if environments:
+        raise MathError(f"\\begin{{{environments[-1]}}} without \\end in {formula!r}")
+    names: list[str] = []
+
+    def placeholder(match: re.Match) -> str:
+        name = match.group(2).replace("\\_", "_").replace("\\,", "\u2009").replace("\\ ", " ").strip()
+        if not name or re.search(r"[\\{}$^&]", name):
+            raise MathError(f"\\operatorname{{{match.group(2)}}} takes plain text only in {formula!r}")
+        names.append(name)
+        letters = "".join(chr(ord("a") + int(digit)) for digit in str(len(names) - 1))
+        return rf"\operatorname{match.group(1) or ''}{{rlgradeop{letters}}}"
+
+    return _OPERATOR_NAME.sub(placeholder, tex), names
+
+
+def _half(length: str) -> str:
+    number, unit = re.fullmatch(r"([\d.]+)([a-z]*)", length).groups()
+    return f"{float(number) / 2:g}{unit or 'em'}"
+
+
+def _to_core(element: Element, names: list[str], formula: str) -> None:
+    """latex2mathml's MathML 3 as MathML Core: characters instead of references, fonts as Unicode letters
+    or CSS, symbols it leaves as identifiers (±, ⟹, :) as operators, scripts of max/min/lim below them in
+    display, column alignment and spacing of tables as CSS, single-child <mrow>s unwrapped. Raises
+    MathError for what latex2mathml passed through unconverted (an unknown command, a stray '&')."""
+    for node in element.iter():
+        if node.text:
+            node.text = _CHAR_REFERENCE.sub(lambda m: chr(int(m.group(1), 16)), node.text)
+    for node in element.iter():
+        text = node.text
+        if node.tag in ("mi", "mo") and text and text.startswith("\\"):  # \big\lvert keeps its command as text
+            code = _convert_symbol(text)
+            if code is None:
+                raise MathError(f"unknown LaTeX command {text} in {formula!r}")
+            text = node.text = chr(int(code, 16))
+        if node.tag == "mi" and text == "&":
+            raise MathError(f"'&' outside an environment in {formula!r}")
+        if node.tag == "mtext" and text and "\\" in text:  # latex2mathml keeps \text{fan\_in} as it is
+            text = node.text = re.sub(r"\\([_%$&#{}])", r"\1", text).replace("\\ ", "\u00a0")
+            if "\\" in text:
+                raise MathError(f"\\text{{...}} holds plain text only, not {text!r}, in {formula!r}")
+        category = unicodedata.category(text) if text and len(text) == 1 else ""
+        if node.tag == "mi" and (category in ("Sm", "Ps", "Pe") or text in (":", ";")):
+            node.tag = "mo"
+            if category in ("Ps", "Pe"):
+                node.set("stretchy", "false")
+        elif node.tag == "mo" and text in _ORDINARY and not node.attrib:
+            node.tag = "mi"
+        elif node.tag == "mi" and category == "Lu" and "GREEK" in unicodedata.name(text) and not node.attrib:
+            node.set("mathvariant", "normal")  # upright, as in LaTeX (MathML Core italicises a one-letter <mi>)
+        if node.tag == "msup" and node[1].tag == "mi" and node[1].text and set(node[1].text) <= set("′″‴⁗"):
+            node.tag, node[1].tag = "mrow", "mo"  # a prime is a raised glyph already: beside its base
+            node[1].attrib.update(lspace="0", rspace="0")
+        if node.tag == "mo" and text and (placeholder := _NAME_PLACEHOLDER.fullmatch(text)):
+            node.text = names[int("".join(str(ord(c) - ord("a")) for c in placeholder.group(1)))]
+        if node.tag in _UNDER_OVER and node[0].tag == "mo" and (
+                node[0].text in _LIMIT_OPERATORS or node[0].get("movablelimits") == "true"):
+            node.tag = _UNDER_OVER[node.tag]
+            node[0].set("movablelimits", "true")
+        font = node.attrib.get("mathvariant")
+        if node.tag in ("mi", "mn") and font in _LETTER_FONTS and text:
+            letters = [_math_letter(char, font) for char in text]
+            if all(letters):
+                node.text = "".join(letters)
+                del node.attrib["mathvariant"]
+        elif node.tag == "mtext" and font in _TEXT_FONTS:
+            node.set("style", _TEXT_FONTS[font])
+            del node.attrib["mathvariant"]
+        if node.tag == "mtable":
+            spacing = node.attrib.pop("columnspacing", "").split()
+            node.attrib.pop("rowspacing", None)
+            for row in node.iter("mtr"):
+                for j, cell in enumerate(row):
+                    style = [f"text-align:{cell.attrib.pop('columnalign')}"] if "columnalign" in cell.attrib else []
+                    if spacing:  # half of each gap between columns on either side of it
+                        if j > 0:
+                            style.append(f"padding-left:{_half(spacing[(j - 1) % len(spacing)])}")
+                        if j < len(row) - 1:
+                            style.append(f"padding-right:{_half(spacing[j % len(spacing)])}")
+                    if style:
+                        cell.set("style", ";".join(style))
+    for parent in element.iter():
+        for i, child in enumerate(parent):
+            while child.tag == "mrow" and not child.attrib and len(child) == 1 and not child.text:
+                child = child[0]
+            parent[i] = child
+        if parent.tag in _ROWS:
+            _space_as_latex(list(parent))
+
+
+def _space_as_latex(row: list[Element]) -> None:
+    """Spacing as LaTeX's where MathML Core's operator dictionary differs: a sign after an operator (or
+    first) is unary, a slash has no space, an operator name (log, max, clip) is a thin space from its
+    neighbours but touches an opening bracket that follows it."""
+    for i, node in enumerate(row):
+        before = row[i - 1] if i else None
+        operator_before = before is None or before.tag == "mspace" or (
+            before.tag == "mo" and before.text not in _CLOSING and not _is_name(before))
+        if node.tag == "mo" and node.text in ("−", "+", "±", "∓") and operator_before:
+            node.set("form", "prefix")
+        elif node.tag == "mo" and node.text == "/":
+            node.set("lspace", "0")
+            node.set("rspace", "0")
+        core = node
+        while core.tag in _SCRIPTED and len(core):
+            core = core[0]
+        if core.tag == "mo" and _is_name(core):
+            after = row[i + 1] if i + 1 < len(row) else None
+            core.set("lspace", "0" if operator_before else "0.1667em")
+            core.set("rspace", "0" if after is None or (after.tag == "mo" and after.text in "([") else "0.1667em")
+
+
+def _is_name(node: Element) -> bool:
+    return bool(node.text) and len(node.text) > 1 and node.text[0].isalpha()
 
 
 def latex_to_mathml(tex: str, *, display: bool = False) -> str:
@@ -627,18 +256,28 @@ def latex_to_mathml(tex: str, *, display: bool = False) -> str:
     if tags and not display:
         raise MathError(f"\\tag in inline math {tex!r}")
     body_tex = _LABEL.sub("", _TAG.sub("", tex))
-    parser = _Parser(_tokenize(body_tex), display, tex)
-    nodes = parser.parse_sequence()
-    if parser.peek() is not None:
-        raise MathError(f"unbalanced '}}' in {tex!r}")
-    body = _mrow(nodes) if nodes else "<mrow></mrow>"
-    annotation = f'<annotation encoding="application/x-tex">{_esc(tex.strip())}</annotation>'
+    body_tex, names = _prepare(body_tex, tex)
+    converter = _Converter(display="block" if display else "inline")
+    converter.macros = dict(_MACROS)
+    try:
+        row = converter.convert_to_element(body_tex)[0]
+    except Exception as error:  # latex2mathml's own errors name the problem in their class name
+        problem = str(error) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__.removesuffix("Error")).lower()
+        raise MathError(f"{problem} in {tex!r}") from None
+    _to_core(row, names, tex)
+    body = "".join(tostring(child, encoding="unicode", method="html") for child in row) or "<mrow></mrow>"
     if display:
+        annotation = f'<annotation encoding="application/x-tex">{_esc(tex.strip())}</annotation>'
+        body = body if len(row) == 1 else f"<mrow>{body}</mrow>"
         math = f'<math display="block"><semantics>{body}{annotation}</semantics></math>'
         if tags:
-            return (f'<div class="equation">{math}<span class="eqno">({_esc(tags[0])})</span></div>')
+            return f'<div class="equation">{math}<span class="eqno">({_esc(tags[0])})</span></div>'
         return f'<div class="equation">{math}</div>'
     return f"<math>{body}</math>"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ conventions) of its problem set, and the book draft builds to PDF."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
@@ -175,6 +176,55 @@ def test_conspect_states_every_function_of_the_problem_set_with_its_signature(le
         conspect[conspect.index("The problem set, function by function"):]
     for name in problem_set_signatures(lesson):
         assert f"`{name}(" in table, f"{lesson}/conspect.md: {name} is not in the problem-set table"
+
+
+def problem_set_arguments(lesson: str) -> dict[str, list[str]]:
+    """Argument name -> the graded functions that take it, from the solution cells' signatures."""
+    arguments: dict[str, list[str]] = {}
+    for name, signature in problem_set_signatures(lesson).items():
+        tree = ast.parse(f"def {signature}: pass")
+        for argument in tree.body[0].args.args:
+            arguments.setdefault(argument.arg, []).append(name)
+    return arguments
+
+
+def notation_table(conspect: str) -> dict[str, tuple[str, str]]:
+    """The '**Notation.**' table of the conventions section: argument name -> (symbol, meaning). A row may
+    define several names (`m`, `v`); its symbol is math or '—' (no symbol), its meaning plain words."""
+    section = conspect[conspect.index("## Conventions of the problem set"):]
+    section = section[:section.index("\n## ")]
+    assert "**Notation.**" in section, "no '**Notation.**' table in the conventions section"
+    table = section[section.index("**Notation.**"):]
+    rows = [line for line in table.splitlines() if line.startswith("|")][2:]  # after the header and its rule
+    defined: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        assert len(cells) == 3, f"a notation row needs argument | symbol | meaning: {row!r}"
+        names, symbol, meaning = cells
+        assert re.fullmatch(r"`\w+`(, `\w+`)*", names), f"the first cell names arguments in backticks: {row!r}"
+        for name in re.findall(r"`(\w+)`", names):
+            assert name not in defined, f"{name} is defined twice"
+            defined[name] = (symbol, meaning)
+    return defined
+
+
+@pytest.mark.parametrize("lesson", WITH_PROBLEM_SETS)
+def test_conspect_defines_every_argument_of_the_problem_set(lesson):
+    """Every argument of every graded function has a row in the conspect's notation table: the symbol the
+    notes use for it (math, or '—' where there is none) and what it is; and the table defines nothing else."""
+    defined = notation_table((LESSON_DIR / lesson / "conspect.md").read_text(encoding="utf-8"))
+    arguments = problem_set_arguments(lesson)
+    missing = {name: functions for name, functions in arguments.items() if name not in defined}
+    assert not missing, f"{lesson}/conspect.md does not define these arguments (name: functions taking it): {missing}"
+    stale = sorted(set(defined) - set(arguments))
+    assert not stale, f"{lesson}/conspect.md defines arguments no graded function takes: {stale}"
+    for name, (symbol, meaning) in defined.items():
+        assert symbol == "—" or re.fullmatch(r"\$[^$]+\$(, \$[^$]+\$)*(; \$[^$]+\$)?", symbol), \
+            f"{lesson}: the symbol of {name} is not math or '—': {symbol!r}"
+        for formula in re.findall(r"\$([^$]+)\$", symbol):
+            latex_to_mathml(formula)
+        assert len(re.sub(r"`[^`]*`|\$[^$]*\$", "", meaning).split()) >= 3, \
+            f"{lesson}: {name} needs a meaning in words, not {meaning!r}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
