@@ -117,6 +117,12 @@ def tiny_notebook() -> nbformat.NotebookNode:
     return nb
 
 
+def index_of(nb, grade_id: str) -> int:
+    """The position of the cell with this nbgrader ``grade_id`` (the release adds cells, so a
+    release notebook's positions are not the source's)."""
+    return next(i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")

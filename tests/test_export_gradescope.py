@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import rlgrade
-from conftest import needs_sandbox
+from conftest import index_of, needs_sandbox
 from rlgrade.cli import app
 from rlgrade.grade import QuestionResult, SubmissionResult
 from rlgrade.gradescope import UploadError, find_upload, grade_upload, results_json
@@ -191,8 +191,8 @@ def run_autograder(root: Path, python: str = sys.executable) -> dict:
 
 def upload(root: Path, course, name="problem_set.ipynb", add_one="x + 1") -> Path:
     nb = nbformat.read(course.release_notebook("lesson_01"), as_version=4)
-    nb.cells[2].source = f"def add_one(x):\n    return {add_one}"
-    nb.cells[4].source = "def scale(x, k=2.0):\n    return x * k"
+    nb.cells[index_of(nb, "add_one")].source = f"def add_one(x):\n    return {add_one}"
+    nb.cells[index_of(nb, "scale")].source = "def scale(x, k=2.0):\n    return x * k"
     path = root / "submission" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)

@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from conftest import needs_sandbox, submission
+from conftest import index_of, needs_sandbox, submission
 from rlgrade.grade import GradeOptions, discover, grade
 from rlgrade.gradebook import Gradebook
 from rlgrade.sandbox import Limits
@@ -52,7 +52,7 @@ def test_a_wrong_answer_loses_only_its_points_with_a_teaching_message(tiny_cours
 
 def test_notebook_submissions_and_student_folders_are_found(tiny_course, tmp_path):
     nb = nbformat.read(tiny_course.release_notebook("lesson_01"), as_version=4)
-    nb.cells[2].source = "def add_one(x):\n    return x + 1"
+    nb.cells[index_of(nb, "add_one")].source = "def add_one(x):\n    return x + 1"
     subs = tmp_path / "subs"
     (subs / "carol").mkdir(parents=True)
     nbformat.write(nb, subs / "carol" / "whatever.ipynb")
@@ -63,6 +63,7 @@ def test_notebook_submissions_and_student_folders_are_found(tiny_course, tmp_pat
     rows = by_student(grade_dir(tiny_course, subs, tmp_path))
     assert rows["carol"].questions["add_one"].score == 3 and rows["carol"].questions["scale"].score == 0
     assert "not implemented yet" in rows["carol"].questions["scale"].tests[0].message
+    assert rows["carol"].warnings == ()  # the release's `from rlgrade import check; check()` cell was skipped
 
 
 def test_every_submission_gets_a_row_even_when_it_cannot_be_graded(tiny_course, tmp_path):

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from conftest import needs_sandbox
+from conftest import index_of, needs_sandbox
 from rlgrade.cli import app
 from rlgrade.grade import discover, format_delay, parse_timestamp
 
@@ -23,8 +23,8 @@ def notebook(path, nb=None):
 def answered(course, add_one="x + 1"):
     """The release notebook with both questions answered (``add_one`` returns ``add_one``)."""
     nb = nbformat.read(course.release_notebook("lesson_01"), as_version=4)
-    nb.cells[2].source = f"def add_one(x):\n    return {add_one}"
-    nb.cells[4].source = "def scale(x, k=2.0):\n    return x * k"
+    nb.cells[index_of(nb, "add_one")].source = f"def add_one(x):\n    return {add_one}"
+    nb.cells[index_of(nb, "scale")].source = "def scale(x, k=2.0):\n    return x * k"
     return nb
 
 

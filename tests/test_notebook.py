@@ -2,7 +2,7 @@ import nbformat
 import pytest
 
 from conftest import ADD_ONE, cell, tiny_notebook
-from rlgrade.notebook import NotebookError, graded_cells, read_notebook
+from rlgrade.notebook import NotebookError, graded_cells, is_self_check, read_notebook
 
 
 def write_nb(tmp_path, nb, name="nb.ipynb"):
@@ -85,3 +85,22 @@ def test_unreadable_notebooks_raise_errors_naming_the_file(tmp_path, content, me
     with pytest.raises(NotebookError, match=message) as err:
         read_notebook(path)
     assert "broken.ipynb" in str(err.value)
+
+
+@pytest.mark.parametrize("source, skipped", [
+    ("from rlgrade import check\ncheck()", True),  # the cell the release appends
+    ('from rlgrade import check; check("gae")', True),
+    ('check("gae")\ncheck("gae_token_level")', True),  # check imported in an earlier cell
+    ("import rlgrade\nreport = rlgrade.check(quiet=True)", True),
+    ("from rlgrade.check import check as c\nc()", True),
+    ("from rlgrade import check", True),
+    ("from rlgrade import check\ncheck()\nx = 1", False),  # the student's code too: it must run
+    ("from rlgrade import check\ndef gae(r):\n    return r", False),
+    ("print(check())", False),
+    ("import torch", False),
+    ("", False),
+    ("check(", False),  # does not parse: the worker reports the SyntaxError
+])
+def test_self_check_cells_are_recognised_by_their_code(source, skipped):
+    assert is_self_check(nbformat.v4.new_code_cell(source)) is skipped
+    assert not is_self_check(nbformat.v4.new_markdown_cell(source))

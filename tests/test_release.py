@@ -3,15 +3,16 @@ import re
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, index_of
 from rlgrade.course import Course
-from rlgrade.release import release, student_transforms
+from rlgrade.notebook import NotebookError, setup_code
+from rlgrade.release import CHECK_ALL_ID, CHECK_HOWTO_ID, release, student_transforms
 from rlgrade.validate import variants_of
 
 
 def test_release_writes_stub_notebook_and_reference_module(tiny_course):
     nb = nbformat.read(tiny_course.release_notebook("lesson_01"), as_version=4)
-    add_one = nb.cells[2].source
+    add_one = nb.cells[index_of(nb, "add_one")].source
     assert add_one.startswith("def add_one(x):\n    \"\"\"Return x + 1")
     assert "raise NotImplementedError()" in add_one and "return x + 1" not in add_one
     module = tiny_course.solution_module("lesson_01").read_text()
@@ -20,11 +21,40 @@ def test_release_writes_stub_notebook_and_reference_module(tiny_course):
 
 def test_released_cells_are_locked_cleared_and_checksummed(tiny_course):
     nb = nbformat.read(tiny_course.release_notebook("lesson_01"), as_version=4)
-    check_cell, solution_cell = nb.cells[3], nb.cells[2]
+    check_cell, solution_cell = nb.cells[index_of(nb, "check_add_one")], nb.cells[index_of(nb, "add_one")]
     assert check_cell.metadata["editable"] is False and check_cell.metadata["deletable"] is False
     assert solution_cell.metadata["deletable"] is False and "editable" not in solution_cell.metadata
     assert all(c.get("outputs", []) == [] for c in nb.cells)
     assert all("checksum" in c.metadata["nbgrader"] for c in nb.cells)
+
+
+def test_release_adds_the_check_how_to_and_a_check_cell(tiny_course):
+    """After the title: how to run check(); at the end: check(). Locked and checksummed like the rest,
+    only in the student's notebook (the reference module has no check() call)."""
+    nb = nbformat.read(tiny_course.release_notebook("lesson_01"), as_version=4)
+    assert [index_of(nb, gid) for gid in ("intro", CHECK_HOWTO_ID, "setup")] == [0, 1, 2]
+    howto, last = nb.cells[1], nb.cells[-1]
+    assert howto.cell_type == "markdown" and 'check("add_one")' in howto.source and "check()" in howto.source
+    assert (last.cell_type, last.source, last.metadata["nbgrader"]["grade_id"]) == \
+        ("code", "from rlgrade import check\ncheck()", CHECK_ALL_ID)
+    for added in (howto, last):
+        assert added.metadata["editable"] is False and added.metadata["deletable"] is False
+        assert added.metadata["nbgrader"]["locked"] and "checksum" in added.metadata["nbgrader"]
+    assert "check()" not in tiny_course.solution_module("lesson_01").read_text()
+    source = nbformat.read(tiny_course.source_notebook("lesson_01"), as_version=4)
+    assert len(nb.cells) == len(source.cells) + 2 and not any("rlgrade" in code for code in setup_code(source))
+    # "Run All" goes on past an unfinished question's examples (they raise) to the final check()
+    assert nb.cells[index_of(nb, "check_add_one")].metadata["tags"] == ["raises-exception"]
+    assert all("tags" not in c.metadata for c in nb.cells if c.metadata["nbgrader"]["grade_id"] != "check_add_one")
+
+
+def test_a_source_may_not_take_the_check_cells_grade_ids(tiny_course):
+    path = tiny_course.source_notebook("lesson_01")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].metadata["nbgrader"]["grade_id"] = CHECK_HOWTO_ID
+    nbformat.write(nb, path)
+    with pytest.raises(NotebookError, match=f"cell 0, line 1: '{CHECK_HOWTO_ID}' is reserved"):
+        release(tiny_course)
 
 
 def test_check_mode_reports_stale_outputs_without_writing(tiny_course):

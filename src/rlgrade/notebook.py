@@ -175,6 +175,46 @@ def is_check(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+def is_self_check(cell) -> bool:
+    """A code cell that only runs the student's self-check: imports from ``rlgrade`` and calls
+    of ``check(...)`` (or ``rlgrade.check(...)``, or ``result = check(...)``), nothing else.
+    (A function of the student's own named ``check`` is not told apart: a cell that only calls
+    it is skipped too, which loses nothing a graded function needs.)
+
+    The release appends one (``check()``, see ``rlgrade.release``) and students write their own
+    (``check("gae")``). They contribute no code to grade, and ``rlgrade`` is not importable
+    where a submission is graded, so grading and ``rlgrade check NOTEBOOK`` skip them.
+    """
+    if cell.get("cell_type") != "code":
+        return False
+    try:
+        tree = ast.parse(cell.get("source", ""))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # NUL bytes, absurd nesting
+        return False
+    # The names of rlgrade and of its check function; "check" also when an earlier cell imported it.
+    modules, functions = set(), {"check"}
+    for node in tree.body:
+        if isinstance(node, ast.Import) and all(a.name.split(".")[0] == "rlgrade" for a in node.names):
+            modules |= {a.asname for a in node.names if a.asname and a.name == "rlgrade"}
+            modules |= {"rlgrade" for a in node.names if not a.asname}
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "rlgrade":
+            functions |= {a.asname or a.name for a in node.names if a.name == "check"}
+        elif not (isinstance(node, (ast.Expr, ast.Assign)) and is_check_call(node.value, modules, functions)):
+            return False
+    return bool(tree.body)
+
+
+def is_check_call(node, modules: set[str], functions: set[str]) -> bool:
+    """``check(...)`` with ``check`` imported from rlgrade, or ``rlgrade.check(...)``."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in functions
+    return isinstance(func, ast.Attribute) and func.attr == "check" and isinstance(func.value, ast.Name) \
+        and func.value.id in modules
+
+
 def check_markers(cell, index: int, path: Path) -> None:
     """BEGIN/END markers must be well formed, paired, not nested, and only in solution cells."""
     open_line = None

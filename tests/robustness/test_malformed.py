@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import needs_sandbox, tiny_notebook, write
+from conftest import index_of, needs_sandbox, tiny_notebook, write
 from rlgrade.course import Course
 from rlgrade.grade import GradeOptions, grade
 from rlgrade.gradebook import Gradebook
@@ -42,8 +42,8 @@ class Kind:
 def solved(release: Path) -> nbformat.NotebookNode:
     """The release notebook with both functions implemented (a 6/6 submission)."""
     nb = nbformat.read(release, as_version=4)
-    nb.cells[2].source = ADD_ONE
-    nb.cells[4].source = SCALE
+    nb.cells[index_of(nb, "add_one")].source = ADD_ONE
+    nb.cells[index_of(nb, "scale")].source = SCALE
     return nb
 
 
@@ -58,7 +58,7 @@ def edited(nb, edit) -> bytes:
 
 
 def big_output(nb):
-    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (100 * 1024**2))]
+    nb.cells[index_of(nb, "add_one")].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (100 * 1024**2))]
 
 
 def retype(nb, index, cell_type):
@@ -110,6 +110,8 @@ def malformed(release: Path) -> dict[str, tuple[bytes, str, Kind]]:
     """student id → (file bytes, suffix, expected row)."""
     good = solved(release)
     text = dumps(good)
+    # positions in the release notebook (which has more cells than the source: the check how-to, check())
+    setup, add_one, scale = (index_of(good, gid) for gid in ("setup", "add_one", "scale"))
     nb3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}
     return {
         # cannot be graded at all
@@ -117,7 +119,7 @@ def malformed(release: Path) -> dict[str, tuple[bytes, str, Kind]]:
         "truncated": (text[: len(text) // 2], ".ipynb", Kind("error", "is not valid JSON")),
         "nbformat_3": (json.dumps(nb3).encode(), ".ipynb", Kind("error", "version 4 is required")),
         "nbformat_missing": (edited(good, lambda nb: nb.pop("nbformat")), ".ipynb", Kind("error", "version 4 is required")),
-        "schema_broken": (edited(good, lambda nb: nb.cells[2].pop("source")), ".ipynb", Kind("error", "notebook schema")),
+        "schema_broken": (edited(good, lambda nb: nb.cells[add_one].pop("source")), ".ipynb", Kind("error", "notebook schema")),
         "not_utf8": (text.replace(b"return x + 1", b"return x + 1 # \xff\xfe"), ".ipynb", Kind("error", "not UTF-8")),
         "binary_file": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, ".ipynb", Kind("error", "not UTF-8")),
         "empty_file": (b"", ".ipynb", Kind("error", "is empty")),
@@ -125,33 +127,33 @@ def malformed(release: Path) -> dict[str, tuple[bytes, str, Kind]]:
         "huge_100mb": (edited(good, big_output), ".ipynb", Kind("error", "MB are not graded")),
         "no_code_cells": (edited(good, lambda nb: nb.__setitem__("cells", nb.cells[:1])), ".ipynb",
                           Kind("error", "has no code cells")),
-        "never_ends": (edited(good, insert(1, "while True:\n    pass")), ".ipynb", Kind("error", "did not finish within 3 s")),
-        "kills_worker_on_load": (edited(good, insert(1, "import os\nos._exit(3)")), ".ipynb",
+        "never_ends": (edited(good, insert(setup, "while True:\n    pass")), ".ipynb", Kind("error", "did not finish within 3 s")),
+        "kills_worker_on_load": (edited(good, insert(setup, "import os\nos._exit(3)")), ".ipynb",
                                  Kind("error", "ended the worker")),
         "py_not_utf8": (b"def add_one(x):\n    return x + 1  # \xe9\n", ".py", Kind("error", "not UTF-8")),
         # graded despite the damage, which the warnings name
-        "missing_function": (edited(good, delete(4)), ".ipynb", Kind("graded", "no function named 'scale'", 3.0)),
-        "renamed_function": (edited(good, set_source(4, SCALE.replace("def scale", "def scale2"))), ".ipynb",
+        "missing_function": (edited(good, delete(scale)), ".ipynb", Kind("graded", "no function named 'scale'", 3.0)),
+        "renamed_function": (edited(good, set_source(scale, SCALE.replace("def scale", "def scale2"))), ".ipynb",
                              Kind("graded", "no function named 'scale'", 3.0)),
-        "changed_signature": (edited(good, set_source(4, "def scale(k, x):\n    return k * x")), ".ipynb",
+        "changed_signature": (edited(good, set_source(scale, "def scale(k, x):\n    return k * x")), ".ipynb",
                               Kind("graded", "has the signature scale(k, x), but the notebook asks for scale(x, k=2.0)", 3.0)),
-        "syntax_error": (edited(good, set_source(4, "def scale(x, k=2.0):\n    return k * x)")), ".ipynb",
+        "syntax_error": (edited(good, set_source(scale, "def scale(x, k=2.0):\n    return k * x)")), ".ipynb",
                          Kind("graded", "SyntaxError", 3.0)),
-        "cell_type_changed": (edited(good, lambda nb: retype(nb, 2, "markdown")), ".ipynb",
+        "cell_type_changed": (edited(good, lambda nb: retype(nb, add_one, "markdown")), ".ipynb",
                               Kind("graded", "changed from code to markdown", 3.0)),
-        "cell_made_raw": (edited(good, lambda nb: retype(nb, 4, "raw")), ".ipynb", Kind("graded", "changed from code to raw", 3.0)),
-        "metadata_removed": (edited(good, drop_metadata([2])), ".ipynb", Kind("graded", "lost its nbgrader metadata", 6.0)),
+        "cell_made_raw": (edited(good, lambda nb: retype(nb, scale, "raw")), ".ipynb", Kind("graded", "changed from code to raw", 3.0)),
+        "metadata_removed": (edited(good, drop_metadata([add_one])), ".ipynb", Kind("graded", "lost its nbgrader metadata", 6.0)),
         "all_metadata_removed": (edited(good, drop_metadata("all")), ".ipynb", Kind("graded", "no nbgrader metadata", 6.0)),
-        "locked_cell_edited": (edited(good, set_source(1, "raise SystemExit('no setup for you')")), ".ipynb",
+        "locked_cell_edited": (edited(good, set_source(setup, "raise SystemExit('no setup for you')")), ".ipynb",
                                Kind("graded", "is locked and was edited", 6.0)),
-        "locked_cell_deleted": (edited(good, delete(1)), ".ipynb", Kind("graded", "were deleted", 6.0)),
-        "duplicate_cells": (edited(good, duplicate(2, "def add_one(x):\n    return x + 2")), ".ipynb",
-                            Kind("graded", "repeats cell 2", 3.0)),
-        "defined_twice": (edited(good, insert(5, "def add_one(x):\n    return x - 1")), ".ipynb",
+        "locked_cell_deleted": (edited(good, delete(setup)), ".ipynb", Kind("graded", "were deleted", 6.0)),
+        "duplicate_cells": (edited(good, duplicate(add_one, "def add_one(x):\n    return x + 2")), ".ipynb",
+                            Kind("graded", f"repeats cell {add_one}", 3.0)),
+        "defined_twice": (edited(good, insert(scale + 1, "def add_one(x):\n    return x - 1")), ".ipynb",
                           Kind("graded", "'add_one' is defined 2 times", 3.0)),
-        "top_level_raises": (edited(good, insert(5, "1 / 0")), ".ipynb", Kind("graded", "ZeroDivisionError", 6.0)),
-        "other_assignment": (edited(good, lambda nb: [set_source(2, "def gae(r):\n    return r")(nb),
-                                                      set_source(4, "def dpo_loss(a):\n    return a")(nb)]),
+        "top_level_raises": (edited(good, insert(scale + 1, "1 / 0")), ".ipynb", Kind("graded", "ZeroDivisionError", 6.0)),
+        "other_assignment": (edited(good, lambda nb: [set_source(add_one, "def gae(r):\n    return r")(nb),
+                                                      set_source(scale, "def dpo_loss(a):\n    return a")(nb)]),
                              ".ipynb", Kind("graded", "no function named 'add_one'", 0.0)),
         "multiline_sources_and_foreign_metadata": (edited(good, multiline_sources), ".ipynb", Kind("graded", "", 6.0)),
     }
