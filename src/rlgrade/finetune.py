@@ -177,8 +177,8 @@ def make_run(task: str, spec: dict, data: list[dict], config: TrainConfig, progr
 def heldout_loss(model, rows: list[dict]) -> float:
     """Mean next-token cross-entropy over the response tokens of held-out SFT rows."""
     data = encode("sft", rows)
-    ids, attention = loop.right_pad([r["input_ids"] for r in data], special_ids()["pad_id"], device_of(model))
-    mask, _ = loop.right_pad([r["loss_mask"] for r in data], 0, device_of(model))
+    ids, attention = loop.pad([r["input_ids"] for r in data], special_ids()["pad_id"], device_of(model))
+    mask, _ = loop.pad([r["loss_mask"] for r in data], 0, device_of(model))
     return cross_entropy(loop.forward_logits(model, ids, attention), ids, mask).item()
 
 
@@ -193,10 +193,9 @@ class PreferenceScore:
 @torch.no_grad()
 def preference_score(model, reference, rows: list[dict], beta: float) -> PreferenceScore:
     data = encode("dpo", rows)
-    stub = loop.Run(model=model, data=data, config=TrainConfig(), **special_ids())
 
     def logratio(key: str) -> torch.Tensor:
-        ids, attention, mask = loop.response_batch(data, key, stub)
+        ids, attention, mask = loop.response_batch(data, key, special_ids()["pad_id"], device_of(model))
         mask = mask.to(torch.float32)
         return ((loop.token_logps(model, ids, attention) - loop.token_logps(reference, ids, attention)) * mask).sum(1)
 

@@ -106,25 +106,16 @@ def load_weights(model, weights: dict[str, torch.Tensor]) -> None:
 
 # ---- batches ----------------------------------------------------------------------------------
 
-def right_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """([B, L] ids, [B, L] attention) with each row's tokens first, then padding."""
+def pad(rows: list[list[int]], pad_id: int, device, *, left: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """([B, L] ids, [B, L] attention). Right padding (tokens first) for training; left padding for
+    generation, so that every prompt ends at the same column."""
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(rows), width), dtype=torch.long)
     for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-        attention[i, : len(row)] = 1
-    return ids.to(device), attention.to(device)
-
-
-def left_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prompts for generation: padding first, so that every prompt ends at the same column."""
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-        attention[i, width - len(row):] = 1
+        span = slice(width - len(row), width) if left else slice(0, len(row))
+        ids[i, span] = torch.tensor(row, dtype=torch.long)
+        attention[i, span] = 1
     return ids.to(device), attention.to(device)
 
 
@@ -244,8 +235,8 @@ def sft_steps(functions: dict, run: Run, optimizer):
     for step, picked in enumerate(batches(len(run.data), run.config.batch_size, run.config.steps, run.config.seed)):
         started = time.perf_counter()
         rows = [run.data[i] for i in picked]
-        ids, attention = right_pad([r["input_ids"] for r in rows], run.pad_id, run.device)
-        loss_mask, _ = right_pad([r["loss_mask"] for r in rows], 0, run.device)
+        ids, attention = pad([r["input_ids"] for r in rows], run.pad_id, run.device)
+        loss_mask, _ = pad([r["loss_mask"] for r in rows], 0, run.device)
         logits = forward_logits(run.model, ids, attention)
         loss = scalar_loss(functions["sft_loss"](logits, ids, loss_mask), "sft_loss")
         optimizer_step(run, optimizer, loss)
@@ -253,10 +244,10 @@ def sft_steps(functions: dict, run: Run, optimizer):
         yield {"step": step + 1, "loss": loss.item(), "tokens_per_s": int(attention.sum()) / seconds}
 
 
-def response_batch(rows: list[dict], key: str, run: Run):
+def response_batch(rows: list[dict], key: str, pad_id: int, device):
     """Prompt + response sequences and the [B, L-1] mask of the response tokens among the targets."""
     sequences = [r["prompt"] + r[key] for r in rows]
-    ids, attention = right_pad(sequences, run.pad_id, run.device)
+    ids, attention = pad(sequences, pad_id, device)
     mask = torch.zeros_like(ids)
     for i, r in enumerate(rows):
         mask[i, len(r["prompt"]): len(r["prompt"]) + len(r[key])] = 1
@@ -270,7 +261,7 @@ def dpo_steps(functions: dict, run: Run, optimizer):
     for step, picked in enumerate(batches(len(run.data), run.config.batch_size, run.config.steps, run.config.seed)):
         started = time.perf_counter()
         rows, n = [run.data[i] for i in picked], len(picked)
-        chosen, rejected = response_batch(rows, "chosen", run), response_batch(rows, "rejected", run)
+        chosen, rejected = (response_batch(rows, key, run.pad_id, run.device) for key in ("chosen", "rejected"))
         pi = [vector(seq_logprob(token_logps(run.model, ids, att), mask.to(torch.float32)), "sequence_logprob", n,
                      "sequence log-probs") for ids, att, mask in (chosen, rejected)]
         with torch.no_grad():
@@ -301,7 +292,7 @@ def frozen_copy(model):
 @torch.no_grad()
 def sample(model, prompts: list[list[int]], run: Run, *, greedy: bool = False):
     """(prompt+completion ids, attention, [B, N] completion, [B, N] completion mask)."""
-    ids, attention = left_pad(prompts, run.pad_id, run.device)
+    ids, attention = pad(prompts, run.pad_id, run.device, left=True)
     settings = {"do_sample": False} if greedy else {"do_sample": True, "temperature": run.config.temperature,
                                                     "top_k": 0, "top_p": 1.0}
     out = model.generate(input_ids=ids, attention_mask=attention, max_new_tokens=run.config.max_new_tokens,
