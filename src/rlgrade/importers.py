@@ -32,7 +32,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from rlgrade.notebook import nbformat
 
 from rlgrade.course import ASSIGNMENT_ID, Course
 

@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from rlgrade.notebook import nbformat
 
 from rlgrade.course import Course
 from rlgrade.notebook import (
