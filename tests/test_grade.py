@@ -172,3 +172,18 @@ def test_a_forbidden_builtin_costs_its_question_with_a_message_naming_it(tiny_co
     scale = rows["aliased"].questions["scale"]
     assert scale.score == 0 and "calls torch's built-in mul" in scale.tests[0].message
     assert rows["by_hand"].questions["scale"].score == rows["by_hand"].questions["scale"].max_score
+
+
+def test_gpu_tasks_get_hours_of_worker_cpu_and_the_gpu_only_where_cuda_is(monkeypatch):
+    import torch  # noqa: PLC0415
+
+    from rlgrade.grade import GPU_TASK_CPU_SECONDS, options_for  # noqa: PLC0415
+
+    options = GradeOptions(limits=Limits(cpu_seconds=60))
+    assert options_for("lesson_08", options) == options
+    for cuda in (False, True):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        gpu = options_for("lesson_08_gpu", options)
+        assert gpu.limits.cpu_seconds == GPU_TASK_CPU_SECONDS and gpu.limits.gpu is cuda
+        assert gpu.submission_seconds > options.submission_seconds
+        assert gpu.limits.memory_bytes == options.limits.memory_bytes  # CPU-only runs keep the memory limit

@@ -2,7 +2,7 @@ import nbformat
 import pytest
 
 from conftest import ADD_ONE, cell, tiny_notebook
-from rlgrade.notebook import NotebookError, graded_cells, is_self_check, read_notebook
+from rlgrade.notebook import NotebookError, graded_cells, is_self_check, is_training, read_notebook, runs_only_in_notebook
 
 
 def write_nb(tmp_path, nb, name="nb.ipynb"):
@@ -104,3 +104,25 @@ def test_unreadable_notebooks_raise_errors_naming_the_file(tmp_path, content, me
 def test_self_check_cells_are_recognised_by_their_code(source, skipped):
     assert is_self_check(nbformat.v4.new_code_cell(source)) is skipped
     assert not is_self_check(nbformat.v4.new_markdown_cell(source))
+
+
+@pytest.mark.parametrize("source, training", [
+    ('from rlgrade.finetune import train_here\n\nmodel, log = train_here("sft", globals())', True),  # the release's
+    ('model, log = train_here("dpo", globals(), model="smollm2")', True),  # imported in an earlier cell
+    ("from rlgrade.finetune import plot_log as plot\nplot(log)", True),
+    ("import rlgrade.finetune", True),
+    ('from rlgrade.finetune import train_here\nmodel, log = train_here("sft", globals())\nprint(log[-1])', False),
+    ('from rlgrade.finetune import train_here\ndef sft_loss(l, i, m):\n    return l.sum()', False),
+    ("check()", False),  # a self-check, not a training cell
+    ("", False),
+])
+def test_training_cells_are_recognised_by_their_code(source, training):
+    cell = nbformat.v4.new_code_cell(source)
+    assert is_training(cell) is training
+    assert runs_only_in_notebook(cell) is (training or is_self_check(cell))
+
+
+def test_a_cell_that_checks_and_trains_runs_only_in_the_notebook():
+    cell = nbformat.v4.new_code_cell('from rlgrade import check\nfrom rlgrade.finetune import train_here\n'
+                                     'check()\nmodel, log = train_here("sft", globals())')
+    assert runs_only_in_notebook(cell) and not is_self_check(cell) and not is_training(cell)

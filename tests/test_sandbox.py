@@ -194,3 +194,34 @@ def f():
 """
     _, response = run(code)
     assert response["value"] == [["0000000000000000"] * 2, -1, -1, False]
+
+
+def test_gpu_limits_bind_the_nvidia_devices_and_only_then(monkeypatch):
+    from rlgrade import sandbox  # noqa: PLC0415
+
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr(sandbox, "nvidia_devices", lambda: ["/dev/nvidia0", "/dev/nvidiactl"])
+    with_gpu = sandbox.sandbox_command("pass", secrets=[], limits=Limits(gpu=True))
+    without = sandbox.sandbox_command("pass", secrets=[], limits=Limits())
+    assert "--dev-bind /dev/nvidia0 /dev/nvidia0 --dev-bind /dev/nvidiactl /dev/nvidiactl" in " ".join(with_gpu)
+    assert not any("nvidia" in arg for arg in without)
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_the_address_space_limit_is_lifted_only_for_gpu_tasks(gpu):
+    import dataclasses  # noqa: PLC0415
+    import resource  # noqa: PLC0415
+
+    from rlgrade.worker.zygote import apply_limits  # noqa: PLC0415
+
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # rlimits are per process: set them in a child and report what it got
+        os.close(reader)
+        apply_limits(dataclasses.asdict(Limits(gpu=gpu)))
+        os.write(writer, str(resource.getrlimit(resource.RLIMIT_AS)[0]).encode())
+        os._exit(0)
+    os.close(writer)
+    limit = int(os.read(reader, 100))
+    os.waitpid(pid, 0)
+    assert limit == (resource.RLIM_INFINITY if gpu else Limits().memory_bytes)

@@ -298,19 +298,18 @@ def check_notebook(path: Path, questions: tuple[str, ...] = (), *,
     Returns the report, what ``check()`` printed there, and one line per code cell that raised
     (a syntax error in a function's cell is why it is "not defined"). The check cells themselves
     are left out of the run (``check()`` runs them), so are the notebook's own ``check()`` cells
-    (``is_self_check``: we call it once, below), and a cell that raises does not stop the
+    (``is_self_check``: we call it once, below) and its training cells (``is_training``: minutes
+    of training that check() does not need), and a cell that raises does not stop the
     run, so one broken question does not hide the others' results. Raises RuntimeError if
     ``check()`` could not run in the kernel, ValueError for an unknown question.
     """
-    import nbformat  # noqa: PLC0415 - slow import, only for this verb
-
-    from rlgrade.notebook import is_check, is_self_check, read_notebook  # noqa: PLC0415
+    from rlgrade.notebook import is_check, nbformat, read_notebook, runs_only_in_notebook  # noqa: PLC0415 - slow import, only for this verb
 
     path = Path(path).resolve()
     nb = read_notebook(path)
     select_questions(list(checks_by_question(nb)), questions, path)  # unknown names fail before a kernel starts
     student = [(index, c) for index, c in enumerate(nb.cells)  # check() cells too: we call check() below
-               if c.cell_type == "code" and not is_check(c) and not is_self_check(c)]
+               if c.cell_type == "code" and not is_check(c) and not runs_only_in_notebook(c)]
     run = nbformat.v4.new_notebook(metadata=nb.metadata)
     run.cells = [nbformat.v4.new_code_cell(c.source) for _, c in student]
     args = ", ".join([*map(repr, questions), f"notebook={str(path)!r}"])

@@ -397,7 +397,8 @@ def export_nbgrader_cmd(assignment: str = typer.Argument(..., help="assignment i
                         db: str = typer.Option(..., "--db", help="the nbgrader gradebook's URL, e.g. sqlite:///nbgrader.db"),
                         gradebook: Optional[str] = typer.Option(None, "--gradebook", help="rlgrade's gradebook URL "
                                                                 "(default sqlite:///gradebook.db)"),
-                        notebook: str = typer.Option("problem_set", "--notebook", help="the notebook's name in nbgrader"),
+                        notebook: Optional[str] = typer.Option(None, "--notebook", help="the notebook's name in nbgrader "
+                                                                "(default: the release's, problem_set or gpu_tasks)"),
                         course_id: str = typer.Option("default_course", "--course-id", help="nbgrader's course id")) -> None:
     """Scores per question into an nbgrader gradebook (autoscores of grade cells), for formgrader's manual review."""
     from rlgrade.export import export_nbgrader  # noqa: PLC0415

@@ -6,8 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ASSIGNMENT_ID = re.compile(r"^lesson_\d{2}$")
+ASSIGNMENT_ID = re.compile(r"^lesson_\d{2}(_gpu)?$")
 PROBLEM_SET = "problem_set.ipynb"
+GPU_TASKS = "gpu_tasks.ipynb"
+GPU_SUFFIX = "_gpu"
+"""``lesson_XX_gpu`` is lesson XX's GPU-marked tasks: ``source/lesson_XX/gpu_tasks.ipynb`` beside the
+lesson's problem set, with its own hidden tests (``autograder/lesson_XX_gpu/``) and reference
+(``solutions/lesson_XX_gpu.py``), graded apart because it fine-tunes a model."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,22 @@ class Course:
         return self.root / "autograder"
 
     def assignments(self) -> list[str]:
-        """Assignment ids: ``lesson_XX`` for every ``source/lesson_XX/problem_set.ipynb``."""
-        return sorted(p.parent.name for p in self.source.glob(f"lesson_*/{PROBLEM_SET}") if ASSIGNMENT_ID.match(p.parent.name))
+        """Assignment ids: ``lesson_XX`` for every ``source/lesson_XX/problem_set.ipynb``, ``lesson_XX_gpu``
+        for every ``source/lesson_XX/gpu_tasks.ipynb``."""
+        found = [p.parent.name for p in self.source.glob(f"lesson_*/{PROBLEM_SET}")]
+        found += [p.parent.name + GPU_SUFFIX for p in self.source.glob(f"lesson_*/{GPU_TASKS}")]
+        return sorted(a for a in found if ASSIGNMENT_ID.match(a))
+
+    @staticmethod
+    def notebook_name(assignment: str) -> str:
+        """The file name of an assignment's notebook, the same in source/, release/ and a submission
+        folder: ``gpu_tasks.ipynb`` for ``lesson_XX_gpu``, ``problem_set.ipynb`` otherwise."""
+        return GPU_TASKS if assignment.endswith(GPU_SUFFIX) else PROBLEM_SET
+
+    @staticmethod
+    def lesson_of(assignment: str) -> str:
+        """The lesson folder an assignment's notebook lives in: ``lesson_08_gpu`` -> ``lesson_08``."""
+        return assignment.removesuffix(GPU_SUFFIX)
 
     def require(self, assignment: str) -> str:
         if assignment not in self.assignments():
@@ -52,10 +71,10 @@ class Course:
         return assignment
 
     def source_notebook(self, assignment: str) -> Path:
-        return self.source / assignment / PROBLEM_SET
+        return self.source / self.lesson_of(assignment) / self.notebook_name(assignment)
 
     def release_notebook(self, assignment: str) -> Path:
-        return self.release_dir / assignment / PROBLEM_SET
+        return self.release_dir / self.lesson_of(assignment) / self.notebook_name(assignment)
 
     def solution_module(self, assignment: str) -> Path:
         return self.solutions / f"{assignment}.py"

@@ -9,7 +9,9 @@ import os
 import shutil
 import sysconfig
 import warnings
+from pathlib import Path
 
+from rlgrade.course import Course
 from rlgrade.gradebook import Gradebook
 
 
@@ -24,17 +26,18 @@ def export_csv(gradebook: Gradebook, assignment: str, questions: list[str]) -> s
     return out.getvalue()
 
 
-def export_nbgrader(gradebook: Gradebook, assignment: str, db_url: str, *, notebook: str = "problem_set",
+def export_nbgrader(gradebook: Gradebook, assignment: str, db_url: str, *, notebook: str | None = None,
                     course_id: str = "default_course") -> list[str]:
     """Write every student's current score per question into an nbgrader gradebook; returns the students.
 
     Each question becomes a grade cell of ``notebook`` (named after the question, worth its hidden
-    tests' points) and its score that cell's autoscore, so nbgrader's formgrader lists and totals
-    them and a TA can override one with a manual score (a rerun updates autoscores, keeps manual
-    scores). Rows that could not be graded are marked as needing a manual grade.
+    tests' points; default: the release notebook's name, ``problem_set`` or ``gpu_tasks``) and its
+    score that cell's autoscore, so nbgrader's formgrader lists and totals them and a TA can
+    override one with a manual score (a rerun updates autoscores, keeps manual scores). Rows that could not be graded are marked as needing a manual grade.
     """
     from nbgrader.api import Gradebook as NbgraderGradebook  # noqa: PLC0415 - slow import
 
+    notebook = notebook or Path(Course.notebook_name(assignment)).stem
     results = gradebook.current_results(assignment)
     if not results:
         raise ValueError(f"the gradebook at {gradebook.url} has no results for {assignment}: run `rlgrade grade` first")

@@ -22,12 +22,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rlgrade.course import PROBLEM_SET, Course
+from rlgrade.course import GPU_SUFFIX, Course
 from rlgrade.notebook import NotebookError, public_checks, read_notebook
 from rlgrade.pool import SLOT, TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, ZygotePool, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
-from rlgrade.testing.plugin import SECRET_ENV, STUDENT_KEY, TestOutcome, collected_results, points_of, question_of
+from rlgrade.testing.plugin import (SECRET_ENV, STUDENT_KEY, TestOutcome, collected_results, counts_in_maximum,
+                                    points_of, question_of)
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -205,20 +206,21 @@ def discover_nbgrader(directory: Path, assignment: str, due: datetime | None = N
             continue
         submitted_at, unknown = submission_time(folder)
         notes = lateness_notes(submitted_at, unknown, due)
-        notebook = submitted_notebook(folder)
+        notebook = submitted_notebook(folder, Course.notebook_name(assignment))
         if notebook is None:
             count = len(list(folder.glob("*.ipynb")))
-            problem = f"folder {folder} holds " + (f"{count} notebooks, none named {PROBLEM_SET}" if count else "no notebook")
+            problem = f"folder {folder} holds " + (f"{count} notebooks, none named {Course.notebook_name(assignment)}"
+                                                   if count else "no notebook")
             found.append(SubmissionFile(student.name, folder, problem=problem, submitted_at=submitted_at, notes=notes))
         else:
             found.append(SubmissionFile(student.name, notebook, submitted_at=submitted_at, notes=notes))
     return found
 
 
-def submitted_notebook(folder: Path) -> Path | None:
-    """The notebook nbgrader would grade (the release's name), or the only one there (renamed)."""
+def submitted_notebook(folder: Path, name: str) -> Path | None:
+    """The notebook nbgrader would grade (``name``, the release's), or the only one there (renamed)."""
     notebooks = sorted(folder.glob("*.ipynb"))
-    named = folder / PROBLEM_SET
+    named = folder / name
     if named in notebooks:
         return named
     return notebooks[0] if len(notebooks) == 1 else None
@@ -378,7 +380,8 @@ def cached_assertion_rewrites():
 
 
 class _Inventory:
-    """Collects (question, points) of every hidden test without running any."""
+    """Collects (question, points) of every hidden test without running any; a test that would be
+    skipped here (``gpu`` without CUDA) names its question but adds no points, as when graded."""
 
     def __init__(self):
         self.points: dict[str, float] = {}
@@ -386,7 +389,8 @@ class _Inventory:
     def pytest_collection_finish(self, session) -> None:
         for item in session.items:
             question = question_of(item)
-            self.points[question] = self.points.get(question, 0.0) + points_of(item)
+            points = points_of(item) if counts_in_maximum(item) else 0.0
+            self.points[question] = self.points.get(question, 0.0) + points
 
 
 def hidden_test_points(course: Course, assignment: str) -> dict[str, float]:
@@ -507,6 +511,23 @@ def result_from_dict(data: dict) -> SubmissionResult:
     return SubmissionResult(**{**data, "questions": questions, "warnings": tuple(data["warnings"])})
 
 
+GPU_TASK_CPU_SECONDS = 4 * 3600
+GPU_TASK_SUBMISSION_SECONDS = 2 * 3600
+
+
+def options_for(assignment: str, options: GradeOptions) -> GradeOptions:
+    """A GPU-marked assignment (``lesson_XX_gpu``) trains models in the worker: it gets hours of CPU
+    instead of two minutes, a submission budget to match, and the GPU where this machine has one."""
+    if not assignment.endswith(GPU_SUFFIX):
+        return options
+    import torch  # noqa: PLC0415
+
+    limits = replace(options.limits, cpu_seconds=max(options.limits.cpu_seconds, GPU_TASK_CPU_SECONDS),
+                     gpu=torch.cuda.is_available())
+    return replace(options, limits=limits,
+                   submission_seconds=max(options.submission_seconds, GPU_TASK_SUBMISSION_SECONDS))
+
+
 def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFile], *, options: GradeOptions,
                 workers: int = 1, cluster: str | None = None) -> Iterator[SubmissionResult]:
     """Grade every submission, ``workers`` at a time, each in its own grader process; yields as they finish.
@@ -514,6 +535,7 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
     Each slot has a warm worker factory (``ZygotePool``): a submission's worker forks from it
     instead of starting Python and torch in a new sandbox.
     """
+    options = options_for(assignment, options)
     if options.sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
     deadline = options.submission_seconds + options.limits.startup_seconds + 60

@@ -262,10 +262,11 @@ def hidden_stub(question: OtterQuestion, assignment: str, master: Path) -> str:
 
 
 def import_otter(master: Path, course: Course, assignment: str, *, force: bool = False) -> OtterImportReport:
-    """Write ``source/<assignment>/problem_set.ipynb`` (and hidden-test skeletons) from an otter master."""
+    """Write the assignment's source notebook (``source/lesson_XX/problem_set.ipynb``, or ``gpu_tasks.ipynb``
+    for ``lesson_XX_gpu``) and hidden-test skeletons from an otter master."""
     master = Path(master)
     if not ASSIGNMENT_ID.match(assignment):
-        raise OtterImportError(f"assignment {assignment!r} must look like lesson_XX (two digits)")
+        raise OtterImportError(f"assignment {assignment!r} must look like lesson_XX or lesson_XX_gpu (two digits)")
     target = course.source_notebook(assignment)
     if target.exists() and not force:
         raise OtterImportError(f"{target} already exists (--force replaces it)")

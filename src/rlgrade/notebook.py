@@ -196,6 +196,12 @@ def is_check(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+SELF_CHECK = frozenset({"check"})
+TRAINING = frozenset({"train_here", "plot_log"})
+"""The functions of ``rlgrade`` a notebook calls that grading never runs: the self-check, and the
+GPU-marked tasks' training in the notebook (``rlgrade.finetune.train_here``, ``plot_log``)."""
+
+
 def is_self_check(cell) -> bool:
     """A code cell that only runs the student's self-check: imports from ``rlgrade`` and calls
     of ``check(...)`` (or ``rlgrade.check(...)``, or ``result = check(...)``), nothing else.
@@ -206,33 +212,57 @@ def is_self_check(cell) -> bool:
     (``check("gae")``). They contribute no code to grade, and ``rlgrade`` is not importable
     where a submission is graded, so grading and ``rlgrade check NOTEBOOK`` skip them.
     """
+    return only_calls_rlgrade(cell, SELF_CHECK)
+
+
+def is_training(cell) -> bool:
+    """A code cell that only trains in the notebook: ``model, log = train_here("sft", globals())``
+    after ``from rlgrade.finetune import train_here`` (or ``plot_log(log)``), nothing else.
+
+    The GPU-marked tasks' notebooks have one per task (locked, from the source), and students
+    write their own. Grading trains in its own way (the hidden tests), and a training run would
+    take minutes, where ``rlgrade`` is not even importable: grading, ``rlgrade check NOTEBOOK``
+    and the reference module skip these cells, as they skip self-checks.
+    """
+    return only_calls_rlgrade(cell, TRAINING)
+
+
+def runs_only_in_notebook(cell) -> bool:
+    """A cell that only self-checks or trains (any mix of them): never part of the graded code."""
+    return only_calls_rlgrade(cell, SELF_CHECK | TRAINING)
+
+
+def only_calls_rlgrade(cell, names: frozenset[str]) -> bool:
+    """A code cell of imports from ``rlgrade`` and calls of its functions ``names`` (imported by
+    name, maybe under another name, or in an earlier cell; or as ``rlgrade.name(...)``), each a
+    statement of its own or assigned (``result = check()``, ``model, log = train_here(...)``)."""
     if cell.get("cell_type") != "code":
         return False
     try:
         tree = ast.parse(cell.get("source", ""))
     except (SyntaxError, ValueError, MemoryError, RecursionError):  # NUL bytes, absurd nesting
         return False
-    # The names of rlgrade and of its check function; "check" also when an earlier cell imported it.
-    modules, functions = set(), {"check"}
+    # The names of rlgrade and of the functions; the plain names also when an earlier cell imported them.
+    modules, functions = set(), set(names)
     for node in tree.body:
         if isinstance(node, ast.Import) and all(a.name.split(".")[0] == "rlgrade" for a in node.names):
             modules |= {a.asname for a in node.names if a.asname and a.name == "rlgrade"}
             modules |= {"rlgrade" for a in node.names if not a.asname}
         elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "rlgrade":
-            functions |= {a.asname or a.name for a in node.names if a.name == "check"}
-        elif not (isinstance(node, (ast.Expr, ast.Assign)) and is_check_call(node.value, modules, functions)):
+            functions |= {a.asname or a.name for a in node.names if a.name in names}
+        elif not (isinstance(node, (ast.Expr, ast.Assign)) and is_call_of(node.value, modules, functions, names)):
             return False
     return bool(tree.body)
 
 
-def is_check_call(node, modules: set[str], functions: set[str]) -> bool:
-    """``check(...)`` with ``check`` imported from rlgrade, or ``rlgrade.check(...)``."""
+def is_call_of(node, modules: set[str], functions: set[str], attributes: frozenset[str]) -> bool:
+    """``f(...)`` with ``f`` in ``functions``, or ``rlgrade.f(...)`` with ``f`` in ``attributes``."""
     if not isinstance(node, ast.Call):
         return False
     func = node.func
     if isinstance(func, ast.Name):
         return func.id in functions
-    return isinstance(func, ast.Attribute) and func.attr == "check" and isinstance(func.value, ast.Name) \
+    return isinstance(func, ast.Attribute) and func.attr in attributes and isinstance(func.value, ast.Name) \
         and func.value.id in modules
 
 
@@ -305,6 +335,7 @@ def public_checks(nb) -> list[tuple[str, str]]:
 
 
 def setup_code(nb) -> list[str]:
-    """Locked, non-graded code cells (imports etc.): part of the reference module."""
-    return [cell.source for cell in nb.cells
-            if cell.cell_type == "code" and not is_solution(cell) and not is_check(cell)]
+    """Locked, non-graded code cells (imports etc.): part of the reference module. Not the cells
+    that only train or self-check (they would run a training when the module is imported)."""
+    return [cell.source for cell in nb.cells if cell.cell_type == "code" and not is_solution(cell)
+            and not is_check(cell) and not runs_only_in_notebook(cell)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import glob
 import json
 import os
 import select
@@ -89,6 +90,9 @@ class Limits:
     """Wall-clock deadline for the worker to start (imports torch)."""
     output_bytes: int = 16 * 1024
     """How much of the submission's stdout/stderr is kept (the tail)."""
+    gpu: bool = False
+    """For GPU-marked tasks: the worker sees the NVIDIA devices (``/dev/nvidia*``) and has no
+    address-space limit, since CUDA reserves far more address space than the machine has memory."""
 
     def __post_init__(self):
         for name in ("memory_bytes", "cpu_seconds", "file_bytes", "disk_bytes", "open_files", "call_seconds",
@@ -127,6 +131,11 @@ def readonly_paths() -> list[str]:
     return seen
 
 
+def nvidia_devices() -> list[str]:
+    """The NVIDIA driver's device files (``/dev/nvidia0``, ``/dev/nvidiactl``, ``/dev/nvidia-uvm``, ...)."""
+    return sorted(glob.glob("/dev/nvidia*"))
+
+
 def check_not_exposed(paths: list[str], secrets: list[Path]) -> None:
     for path in paths:
         for secret in secrets:
@@ -153,6 +162,9 @@ def sandbox_command(main: str, *, secrets: list[Path], limits: Limits = Limits()
            "--size", str(limits.disk_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
     for path in paths:
         cmd += ["--ro-bind", path, path]
+    if limits.gpu:
+        for device in nvidia_devices():
+            cmd += ["--dev-bind", device, device]
     cmd += ["--ro-bind", str(WORKER_PACKAGE), f"{SANDBOX_ROOT}/rlgrade_worker", "--remount-ro", "/"]
     return cmd + [sys.executable, "-I", "-u", "-c", BOOTSTRAP.format(root=SANDBOX_ROOT, main=main)]
 

@@ -22,7 +22,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlgrade.notebook import MAGIC, NotebookError, is_check, is_self_check, is_solution, nbgrader_meta, read_notebook
+from rlgrade.notebook import (MAGIC, NotebookError, is_check, is_solution, nbgrader_meta, read_notebook,
+                              runs_only_in_notebook)
 
 MAX_BYTES = 32 * 1024**2
 """Larger notebooks are refused before parsing (outputs are what makes them big)."""
@@ -101,9 +102,10 @@ def runnable(source: str) -> str:
 
 def all_code_cells(nb) -> list[tuple[int, str]]:
     """Every code cell except the public checks (which grading runs from the release) and the
-    self-check cells (``check()``: rlgrade is not importable where a submission runs)."""
+    self-check and training cells (``check()``, ``train_here(...)``: rlgrade is not importable
+    where a submission runs)."""
     return [(i, runnable(cell.source)) for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "code" and not is_check(cell) and not is_self_check(cell)]
+            if cell.cell_type == "code" and not is_check(cell) and not runs_only_in_notebook(cell)]
 
 
 # ---------------------------------------------------------------- cells against the release
@@ -117,15 +119,15 @@ def align_with_release(nb, release_nb) -> tuple[list[tuple[int, str]], list[str]
     """The submission's code cells with locked cells restored, and the problems found on the way."""
     released = {grade_id(c): c for c in release_nb.cells if grade_id(c)}
     by_id = {c.get("id"): c for c in release_nb.cells if c.get("id")}
-    locked_code = [gid for gid, c in released.items()  # the release's check() cell is not restored if deleted
-                   if c.cell_type == "code" and not is_solution(c) and not is_check(c) and not is_self_check(c)]
+    locked_code = [gid for gid, c in released.items()  # the release's check() and training cells are not restored
+                   if c.cell_type == "code" and not is_solution(c) and not is_check(c) and not runs_only_in_notebook(c)]
     cells, problems, seen = [], [], {}
     if not any(grade_id(c) for c in nb.cells):
         problems.append("the notebook has no nbgrader metadata (was it copied into a new notebook?): "
                         "every code cell was run, top to bottom")
     for index, cell in enumerate(nb.cells):
-        if is_self_check(cell):  # check(), the release's cell or the student's: nothing to grade, and it
-            continue             # would fail where the submission runs (no rlgrade there)
+        if runs_only_in_notebook(cell):  # check() or train_here(), the release's cell or the student's: nothing
+            continue                     # to grade, and it would fail where the submission runs (no rlgrade there)
         gid = grade_id(cell) or stripped_metadata_id(cell, by_id, problems, index)
         original = released.get(gid) if gid else None
         if gid in seen and original is not None:

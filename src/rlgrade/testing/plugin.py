@@ -1,14 +1,19 @@
 """The pytest plugin that runs hidden tests against one submission and collects grades.
 
 Loaded by ``autograder/conftest.py``. Tests get a session-scoped ``student`` fixture
-(a :class:`~rlgrade.testing.student.Student`); points and questions come from markers:
+(a :class:`~rlgrade.testing.student.Student`) and, for the GPU-marked tasks, ``trainings`` (one
+training run per task and model, :mod:`rlgrade.testing.training`); points and questions come
+from markers:
 
 - ``@pytest.mark.points(n)`` — the test's weight (default 1);
 - ``@pytest.mark.question("name")`` — the graded function (default: the test file's
   name without ``test_``);
 - ``@pytest.mark.forbid("aten::_log_softmax", ...)`` — torch operators the question's
   function may not run (it asks students to implement that built-in). Checked in the
-  worker at the dispatcher, for every call of the function, so aliases do not hide them.
+  worker at the dispatcher, for every call of the function, so aliases do not hide them;
+- ``@pytest.mark.gpu`` — the test fine-tunes a real model: where the grader has no CUDA it is
+  recorded as skipped ("needs GPU") and left out of the maximum, so that the submission gets
+  neither zero nor full marks for it (the tiny-twin tests of the same task still run).
 
 Results are frozen :class:`TestOutcome` records kept in ``config.stash`` (no globals).
 """
@@ -27,6 +32,8 @@ from rlgrade.testing.diagnose import diagnose, error_kind
 from rlgrade.testing.student import Student, StudentError
 
 MAX_MESSAGE_CHARS = 3000
+NEEDS_GPU = "needs GPU"
+"""The reason a ``gpu``-marked test is skipped on a grader without CUDA."""
 
 settings.register_profile(
     "grading",
@@ -56,7 +63,8 @@ class TestOutcome:
     name: str
     question: str
     outcome: str
-    """'passed', 'failed' or 'error' (the test itself broke)."""
+    """'passed', 'failed', 'error' (the test itself broke) or 'skipped' (not graded here, e.g. a
+    ``gpu`` test without CUDA: 0 of 0 points; ``message`` says why)."""
     points: float
     max_points: float
     message: str | None
@@ -131,10 +139,27 @@ def pytest_collection_modifyitems(config, items) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    if not cuda_available():
+        for item in keep:
+            if item.get_closest_marker("gpu") is not None:
+                item.add_marker(pytest.mark.skip(reason=NEEDS_GPU))
     secret = config.getoption("--rlgrade-secret") or os.environ.get(SECRET_ENV)
     if secret:
         for item in keep:
             seed_inputs(item, secret)
+
+
+def cuda_available() -> bool:
+    """Whether this grader can run the ``gpu``-marked tests (the worker runs on the same machine)."""
+    import torch  # noqa: PLC0415
+
+    return torch.cuda.is_available()
+
+
+def counts_in_maximum(item) -> bool:
+    """Whether a collected test's points count in the submission's maximum: not when it is skipped
+    here (a ``gpu`` test without CUDA), so that a skip costs nothing and earns nothing."""
+    return item.get_closest_marker("skip") is None
 
 
 def seed_inputs(item, secret: str) -> None:
@@ -152,12 +177,25 @@ def student(request) -> Student:
     path = config.getoption("--student")
     if path is None:
         raise pytest.UsageError("no submission: run through `rlgrade grade` or pass --student PATH")
-    from rlgrade.grade import open_submission  # noqa: PLC0415 - only for this developer path
+    from rlgrade.grade import GradeOptions, open_submission, options_for  # noqa: PLC0415 - only for this developer path
 
-    backend = open_submission(Path(path), sandbox=not config.getoption("--student-no-sandbox"))
+    # the assignment is the hidden tests' folder (autograder/lesson_08_gpu/...): GPU tasks get their limits
+    assignment = request.session.items[0].path.parent.name if request.session.items else ""
+    options = options_for(assignment, GradeOptions(sandbox=not config.getoption("--student-no-sandbox")))
+    backend = open_submission(Path(path), sandbox=options.sandbox, limits=options.limits,
+                              budget_seconds=options.submission_seconds)
     request.addfinalizer(backend.close)
     config.stash[STUDENT_KEY] = Student(backend)
     return config.stash[STUDENT_KEY]
+
+
+@pytest.fixture(scope="session")
+def trainings(student):
+    """The GPU-marked tasks' training runs of this submission (``trainings("sft", "tiny")``), one per
+    task and model, shared by the tests that measure them (see :mod:`rlgrade.testing.training`)."""
+    from rlgrade.testing.training import Trainings  # noqa: PLC0415 - only the GPU-marked tasks need it
+
+    return Trainings(student)
 
 
 def pytest_runtest_call(item) -> None:
@@ -192,7 +230,8 @@ def record(item, call, report) -> None:
             kind, diagnosis, detail = analyse(item, question, root_exception(call.excinfo.value))
     item.config.stash[RESULTS_KEY][item.nodeid] = TestOutcome(
         name=item.name, question=question, outcome=state, points=points if state == "passed" else 0.0,
-        max_points=points, message=message[:MAX_MESSAGE_CHARS] if message else None, title=title,
+        max_points=0.0 if state == "skipped" else points,  # a skipped test is not graded: no part of the maximum
+        message=message[:MAX_MESSAGE_CHARS] if message else None, title=title,
         kind=kind, diagnosis=diagnosis, detail=detail,
     )
 
@@ -233,8 +272,10 @@ def root_exception(exc: BaseException) -> BaseException:
 
 
 def skip_reason(report) -> str:
+    """Why the test was skipped ("needs GPU"), without pytest's "Skipped: " in front."""
     longrepr = report.longrepr
-    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return reason.removeprefix("Skipped: ")
 
 
 def explain(excinfo) -> str:

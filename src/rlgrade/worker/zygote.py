@@ -193,4 +193,6 @@ def apply_limits(limits: dict) -> None:
     for name, value, slack in (("RLIMIT_AS", limits["memory_bytes"], 0), ("RLIMIT_CPU", limits["cpu_seconds"], 5),
                                ("RLIMIT_FSIZE", limits["file_bytes"], 0), ("RLIMIT_NOFILE", limits["open_files"], 0),
                                ("RLIMIT_CORE", 0, 0)):
+        if name == "RLIMIT_AS" and limits.get("gpu"):
+            continue  # CUDA reserves tens of GiB of address space it never touches
         resource.setrlimit(getattr(resource, name), (value, value + slack))
