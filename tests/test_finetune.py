@@ -219,3 +219,14 @@ def test_smollm2_loads_offline_and_answers_sensibly():
     out = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=12,
                          do_sample=False, eos_token_id=ft.special_ids()["eos_id"], pad_token_id=ft.special_ids()["pad_id"])
     assert "hydrogen" in ft.decode(out[0, prompt.shape[1]:].tolist()).lower()
+
+
+def test_scoring_only_the_last_tokens_gives_the_same_log_probs_as_scoring_all():
+    """GRPO scores a few sampled tokens after a long prompt with the output layer run on those positions
+    only (logits_to_keep); the log-probs must be those of the full pass."""
+    model = loop.build_model(ft.model_spec("tiny"))
+    ids, attention = loop.pad([[5, 6, 7, 8, 9, 10], [11, 12, 13]], ft.special_ids()["pad_id"], "cpu", left=True)
+    with torch.no_grad():
+        full, last = loop.token_logps(model, ids, attention), loop.token_logps(model, ids, attention, last=2)
+    assert last.shape == (2, 2)
+    torch.testing.assert_close(last, full[:, -2:])

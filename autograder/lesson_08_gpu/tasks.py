@@ -5,6 +5,7 @@ each of its functions' questions holds the same checks of the same run, and the 
 split between them.
 """
 
+import math
 from pathlib import Path
 
 from autograder.lesson_08_gpu.thresholds import DPO_ACCURACY, GRPO_GAIN
@@ -19,6 +20,17 @@ def assert_dpo_prefers_the_chosen_answers(trainings, model: str) -> None:
         f"DPO with your sequence_logprob and dpo_loss on {model}: on held-out pairs the trained model prefers the "
         f"chosen answer in {100 * score.accuracy:.0f}% of them (at least {100 * DPO_ACCURACY[model]:.0f}% needed), "
         f"with a mean reward margin of {score.margin:.3g} (above 0 needed)")
+
+
+def assert_grpo_run_completes(trainings) -> None:
+    """The tiny twin's GRPO run, mechanics only (see thresholds.py): every step logged with a finite
+    loss and KL. (A random twin's rewards are all 0, so the policy cannot move: only SmolLM2 learns.)"""
+    run = trainings("grpo", "tiny")
+    finite = [all(isinstance(entry.get(key), float) and math.isfinite(entry[key]) for key in ("loss", "kl"))
+              for entry in run.log]
+    assert len(run.log) == run.config.steps and all(finite), (
+        f"GRPO with your grpo_advantages, aggregate_token_loss and grpo_loss on the tiny twin: "
+        f"{sum(finite)} of {run.config.steps} steps logged a finite loss and KL")
 
 
 def assert_grpo_raises_the_reward(trainings, model: str) -> None:
