@@ -47,6 +47,7 @@ from rlgrade.course import PROBLEM_SET, Course
 from rlgrade.grade import GradeOptions, SubmissionFile, _grade_task
 from rlgrade.notebook import graded_cells, is_check, is_solution, nbgrader_meta, read_notebook
 from rlgrade.pool import PRELOAD, SLOT, run_tasks
+from rlgrade.release import CHECK_ALL_ID, CHECK_HOWTO_ID
 from rlgrade.sandbox import Limits, Worker, Zygote, ZygotePool
 from rlgrade.testing.variants import load_module
 from rlgrade.validate import variants_of
@@ -232,8 +233,15 @@ def plan_students(n: int, questions: list[str], bugs: dict[str, list[tuple[str, 
 
 
 def filled_notebook(release: Path, cells: dict[str, str]) -> nbformat.NotebookNode:
-    """The release notebook with each solution cell replaced, as the student hands it in."""
+    """The release notebook with each solution cell replaced, as the student hands it in.
+
+    Without the two self-check cells ``rlgrade release`` adds: nbgrader's course is generated from
+    the source, so its database does not know them, and ``nbgrader autograde`` strips an unknown
+    locked cell's grade_id, then rejects the notebook ("nbgrader cell does not have a grade_id").
+    rlgrade skips these cells when grading, so both graders grade the same code.
+    """
     nb = copy.deepcopy(read_notebook(release))
+    nb.cells = [cell for cell in nb.cells if nbgrader_meta(cell).get("grade_id") not in (CHECK_HOWTO_ID, CHECK_ALL_ID)]
     for cell in nb.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if is_solution(cell) and grade_id in cells:
