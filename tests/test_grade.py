@@ -1,12 +1,14 @@
 """Grading a batch: result rows, JSON, isolation between submissions, determinism."""
 
 import json
+from dataclasses import asdict
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import index_of, needs_sandbox, submission
-from rlgrade.grade import GradeOptions, discover, grade
+from rlgrade.grade import GradeOptions, SubmissionFile, discover, grade, result_from_dict, summarize
 from rlgrade.gradebook import Gradebook
 from rlgrade.sandbox import Limits
 
@@ -187,3 +189,11 @@ def test_gpu_tasks_get_hours_of_worker_cpu_and_the_gpu_only_where_cuda_is(monkey
         assert gpu.limits.cpu_seconds == GPU_TASK_CPU_SECONDS and gpu.limits.gpu is cuda
         assert gpu.submission_seconds > options.submission_seconds
         assert gpu.limits.memory_bytes == options.limits.memory_bytes  # CPU-only runs keep the memory limit
+
+
+def test_training_curves_travel_from_the_grading_process_to_the_row_but_not_into_the_json():
+    curves = [{"task": "sft", "model": "tiny", "log": [{"step": 0.0, "loss": 2.5}, {"step": 1.0, "loss": 2.0}]}]
+    result = summarize(SubmissionFile("ann", Path("ann.py")), "lesson_04_gpu", [], curves=curves)
+    back = result_from_dict(json.loads(json.dumps(asdict(result))))  # a grader process to its parent
+    assert back.curves == tuple(curves) and back == result
+    assert "curves" not in json.dumps(back.to_json()) and "loss" not in json.dumps(back.to_json())

@@ -1,4 +1,7 @@
+from dataclasses import replace
 from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, inspect, text
 
 from rlgrade.export import export_csv
 from rlgrade.grade import QuestionResult, SubmissionResult
@@ -49,10 +52,33 @@ def test_csv_has_one_row_per_student_and_one_column_per_question(tmp_path):
 
 
 def test_text_a_submission_chose_is_stored_even_with_nul_and_lone_surrogates(tmp_path):
-    from dataclasses import replace
-
     gradebook = Gradebook(f"sqlite:///{tmp_path}/gb.db")
     hostile = replace(result("mallory", 1.0), error="bad\x00\ud800", output="out\x00", warnings=("\udfff",))
     gradebook.record(hostile)
     [stored] = gradebook.current_results("lesson_01")
     assert (stored.error, stored.output, stored.warnings) == ("bad\ufffd?", "out\ufffd", ("?",))
+
+
+CURVES = ({"task": "dpo", "model": "tiny", "log": [{"step": 0.0, "loss": 0.69, "accuracy": None},
+                                                   {"step": 1.0, "loss": 0.5, "accuracy": 0.75}]},)
+
+
+def test_training_curves_round_trip_through_the_gradebook_and_stay_out_of_the_json(tmp_path):
+    gb = Gradebook(f"sqlite:///{tmp_path}/gb.db")
+    gb.record(replace(result("alice", 2.0), curves=CURVES))
+    gb.record(result("bob", 2.0))
+    alice, bob = gb.current_results("lesson_01")
+    assert (alice.curves, bob.curves) == (CURVES, ())
+    assert alice.to_json() == result("alice", 2.0).to_json()  # not graded: a regrade's JSON compares equal
+
+
+def test_a_gradebook_from_before_training_curves_gets_the_column(tmp_path):
+    url = f"sqlite:///{tmp_path}/gb.db"
+    Gradebook(url).record(result("alice", 2.0))
+    engine = create_engine(url)
+    with engine.begin() as connection:  # what an older rlgrade wrote
+        connection.execute(text("ALTER TABLE gradings DROP COLUMN curves"))
+    gradebook = Gradebook(url)
+    assert "curves" in {c["name"] for c in inspect(engine).get_columns("gradings")}
+    assert gradebook.current_results("lesson_01")[0].curves == ()
+    engine.dispose()

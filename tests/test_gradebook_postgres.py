@@ -140,17 +140,22 @@ def test_results_round_trip_and_a_regrade_keeps_the_history(url):
 def test_a_gradebook_from_an_older_rlgrade_gets_its_missing_columns(url):
     Gradebook(url).record(result("alice", 2.0))
     engine = create_engine(url)
-    with engine.begin() as connection:  # what an older rlgrade wrote: no grader hash, no diagnosis or detail
+    with engine.begin() as connection:  # what an older rlgrade wrote: no grader hash, diagnosis, detail or curves
         connection.execute(text("ALTER TABLE gradings DROP COLUMN grader_hash"))
+        connection.execute(text("ALTER TABLE gradings DROP COLUMN curves"))
         connection.execute(text("ALTER TABLE test_results DROP COLUMN diagnosis"))
         connection.execute(text("ALTER TABLE test_results DROP COLUMN detail"))
     gradebook = Gradebook(url)
     columns = {table: {c["name"] for c in inspect(engine).get_columns(table)} for table in ("gradings", "test_results")}
-    assert "grader_hash" in columns["gradings"] and {"diagnosis", "detail"} <= columns["test_results"]
+    assert {"grader_hash", "curves"} <= columns["gradings"] and {"diagnosis", "detail"} <= columns["test_results"]
     assert gradebook.recorded("lesson_01") == {"alice": ("h1", "", "graded")}  # the old row: no grader hash
-    gradebook.record(result("alice", 0.0, content="h2", message="wrong", detail={"got": [0.0]}))
+    assert gradebook.current_results("lesson_01")[0].curves == ()
+    curves = ({"task": "dpo", "model": "tiny",
+               "log": [{"step": 0.0, "loss": 0.69, "kl": None}, {"step": 1.0, "loss": 0.5, "kl": 0.01}]},)
+    gradebook.record(replace(result("alice", 0.0, content="h2", message="wrong", detail={"got": [0.0]}), curves=curves))
     [current] = gradebook.current_results("lesson_01")
     assert (current.content_hash, current.grader_hash, current.questions["qa"].tests[0].detail) == ("h2", "k1", {"got": [0.0]})
+    assert current.curves == curves
     engine.dispose()
 
 

@@ -27,8 +27,8 @@ from rlgrade.notebook import NotebookError, public_checks, read_notebook
 from rlgrade.pool import SLOT, TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, ZygotePool, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
-from rlgrade.testing.plugin import (SECRET_ENV, STUDENT_KEY, TestOutcome, collected_results, counts_in_maximum,
-                                    points_of, question_of)
+from rlgrade.testing.plugin import (SECRET_ENV, STUDENT_KEY, TestOutcome, collected_curves, collected_results,
+                                    counts_in_maximum, points_of, question_of)
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -78,6 +78,10 @@ class SubmissionResult:
     grader_hash: str = ""
     """Which hidden tests, reference and release graded it (``grading_key``): a rerun skips a
     submission whose current row has the same file and the same key."""
+    curves: tuple[dict, ...] = ()
+    """The learning curves of its training runs (GPU-marked tasks), for its feedback page:
+    ``{"task", "model", "log": [{"step", "loss", ...}]}`` each (``rlgrade.testing.training.stored_curves``).
+    Not part of the grade nor of :meth:`to_json`: a GPU need not train the same way twice."""
 
     def to_json(self) -> dict:
         """The documented JSON shape (no timings, so that regrades compare equal)."""
@@ -326,12 +330,14 @@ class _Inject:
     def __init__(self, student: Student):
         self.student = student
         self.outcomes: list[TestOutcome] = []
+        self.curves: list[dict] = []
 
     def pytest_configure(self, config) -> None:
         config.stash[STUDENT_KEY] = self.student
 
     def pytest_sessionfinish(self, session) -> None:
         self.outcomes = collected_results(session.config)
+        self.curves = collected_curves(session.config)
 
 
 def pytest_args(course: Course, assignment: str) -> list[str]:
@@ -349,8 +355,10 @@ def pytest_args(course: Course, assignment: str) -> list[str]:
 
 
 def run_hidden_tests(course: Course, assignment: str, student: Student, *, questions: tuple[str, ...] | None = None,
-                     profile: str = "grading", secret: str | None = None) -> list[TestOutcome]:
-    """Run ``autograder/<assignment>/`` against ``student`` in this process."""
+                     profile: str = "grading", secret: str | None = None, curves: list | None = None
+                     ) -> list[TestOutcome]:
+    """Run ``autograder/<assignment>/`` against ``student`` in this process; ``curves``, a list, gets
+    the learning curves of the training runs the tests made (GPU-marked tasks)."""
     import pytest  # noqa: PLC0415
 
     args = pytest_args(course, assignment) + [f"--rlgrade-profile={profile}"]
@@ -364,6 +372,8 @@ def run_hidden_tests(course: Course, assignment: str, student: Student, *, quest
         code = pytest.main(args, plugins=[inject])
     if code not in (0, 1) or not inject.outcomes:
         raise RuntimeError(f"hidden tests for {assignment} could not run (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
+    if curves is not None:
+        curves.extend(inject.curves)
     return inject.outcomes
 
 
@@ -439,7 +449,7 @@ def with_max_scores(result: SubmissionResult, points: dict[str, float]) -> Submi
 
 
 def summarize(submission: SubmissionFile, assignment: str, outcomes: list[TestOutcome], warnings=(), output="",
-              seconds=0.0) -> SubmissionResult:
+              seconds=0.0, curves=()) -> SubmissionResult:
     by_question: dict[str, list[TestOutcome]] = {}
     for outcome in outcomes:
         by_question.setdefault(outcome.question, []).append(outcome)
@@ -451,7 +461,7 @@ def summarize(submission: SubmissionFile, assignment: str, outcomes: list[TestOu
         student=submission.student, assignment=assignment, path=str(submission.path),
         content_hash=content_hash(submission.path), status="graded", error=None,
         score=sum(q.score for q in questions.values()), max_score=sum(q.max_score for q in questions.values()),
-        questions=questions, warnings=tuple(warnings), output=output, seconds=seconds,
+        questions=questions, warnings=tuple(warnings), output=output, seconds=seconds, curves=tuple(curves),
     )
 
 
@@ -485,15 +495,16 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
         except StudentError as exc:
             return error_result(submission, assignment, f"{submission.path.name}: {exc}",
                                 output="".join(backend.output), seconds=time.monotonic() - started)
+        curves: list[dict] = []
         outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions,
-                                    secret=options.secret)
+                                    secret=options.secret, curves=curves)
         outcomes += run_public_checks(course, assignment, backend, options.questions)
     finally:
         backend.close()
     warnings = list(code.problems)
     warnings += [f"cell {e['cell']} raised while loading:\n{e['error']}" for e in backend.load_errors]
     return summarize(submission, assignment, outcomes, warnings, "".join(backend.output)[-4000:],
-                     time.monotonic() - started)
+                     time.monotonic() - started, curves)
 
 
 # ---------------------------------------------------------------- a batch
@@ -508,7 +519,8 @@ def result_from_dict(data: dict) -> SubmissionResult:
         name: QuestionResult(q["name"], q["score"], q["max_score"], tuple(TestOutcome(**t) for t in q["tests"]))
         for name, q in data["questions"].items()
     }
-    return SubmissionResult(**{**data, "questions": questions, "warnings": tuple(data["warnings"])})
+    return SubmissionResult(**{**data, "questions": questions, "warnings": tuple(data["warnings"]),
+                               "curves": tuple(data.get("curves", ()))})
 
 
 GPU_TASK_CPU_SECONDS = 4 * 3600
@@ -598,7 +610,7 @@ def record_or_error(gradebook, result: SubmissionResult) -> SubmissionResult:
     except Exception as exc:  # noqa: BLE001 - one student's row must not cost the others theirs
         failed = replace(result, status="error", error=f"the result could not be stored: {type(exc).__name__}: {exc}"[:2000],
                          score=0.0, questions={q: replace(r, score=0.0, tests=()) for q, r in result.questions.items()},
-                         warnings=(), output="")
+                         warnings=(), output="", curves=())
         gradebook.record(failed)
         return failed
 

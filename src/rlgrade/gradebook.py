@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from rlgrade.grade import QuestionResult, SubmissionResult
 from rlgrade.sandbox import storable_text
 from rlgrade.testing.plugin import TestOutcome
+from rlgrade.testing.training import stored_curves
 
 DEFAULT_URL = "sqlite:///gradebook.db"
 WRITE_ATTEMPTS = 8
@@ -74,6 +75,8 @@ class GradingRow(Base):
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     output: Mapped[str] = mapped_column(Text, default="")
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    curves: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """The training runs' learning curves (``SubmissionResult.curves``); NULL in older gradebooks."""
     submission: Mapped[SubmissionRow] = relationship(back_populates="gradings", foreign_keys=[submission_id])
     tests: Mapped[list["TestResultRow"]] = relationship(back_populates="grading", order_by="TestResultRow.id",
                                                         cascade="all, delete-orphan")
@@ -122,6 +125,7 @@ class Gradebook:
                 grader_hash=result.grader_hash or None,
                 status=result.status, error=result.error, score=result.score, max_score=result.max_score,
                 warnings=list(result.warnings), output=result.output, seconds=result.seconds,
+                curves=list(result.curves) or None,
                 tests=[TestResultRow(question=t.question, name=t.name, title=t.title, outcome=t.outcome,
                                      points=t.points, max_points=t.max_points, message=t.message, kind=t.kind,
                                      diagnosis=t.diagnosis, detail=t.detail, public=t.public)
@@ -183,7 +187,7 @@ def to_result(student: str, assignment: str, grading: GradingRow) -> SubmissionR
     warnings = grading.warnings if isinstance(grading.warnings, list) else json.loads(grading.warnings or "[]")
     return SubmissionResult(student, assignment, grading.path, grading.content_hash, grading.status, grading.error,
                             grading.score, grading.max_score, questions, tuple(warnings), grading.output,
-                            grading.seconds, grading.grader_hash or "")
+                            grading.seconds, grading.grader_hash or "", curves=tuple(grading.curves or ()))
 
 
 def storable(result: SubmissionResult, *, fit_lengths: bool = False) -> SubmissionResult:
@@ -199,7 +203,8 @@ def storable(result: SubmissionResult, *, fit_lengths: bool = False) -> Submissi
                                               for t in q.tests))
                  for name, q in result.questions.items()}
     return replace(result, error=storable_text(result.error), output=storable_text(result.output) or "", questions=questions,
-                   warnings=tuple(storable_text(w) or "" for w in result.warnings))
+                   warnings=tuple(storable_text(w) or "" for w in result.warnings),
+                   curves=tuple(stored_curves(result.curves)))  # numbers the worker sent: finite, and not too many
 
 
 def fitted(value: str, column) -> str:

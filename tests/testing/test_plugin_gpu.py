@@ -13,7 +13,7 @@ from rlgrade.feedback import feedback
 from rlgrade.grade import SubmissionFile, hidden_test_points, run_hidden_tests, summarize
 from rlgrade.gradebook import Gradebook
 from rlgrade.gradescope import results_json
-from rlgrade.testing import plugin
+from rlgrade.testing import plugin, training
 from rlgrade.testing.student import InProcessBackend, Student
 from rlgrade.testing.variants import load_module
 
@@ -83,3 +83,38 @@ def test_reports_show_a_skipped_test_as_not_graded(gpu_course, monkeypatch, tmp_
     gradebook.record(result)
     page = feedback(gradebook, "lesson_01", tmp_path / "feedback")[0].read_text(encoding="utf-8")
     assert "skipped (needs GPU)" in page and "3 / 3" in page
+
+
+TEST_SCALE_TRAINS = '''
+import pytest
+
+
+@pytest.mark.question("scale")
+def test_scale_trains(trainings):
+    """scale, as a stand-in for a training run."""
+    assert trainings("dpo", "tiny").log
+'''
+
+
+def test_the_training_runs_curves_reach_the_result_and_its_feedback_page(tiny_course, monkeypatch, tmp_path):
+    log = [{"step": i, "loss": 1.0 / (i + 1), "accuracy": 0.5, "tokens_per_s": 1000.0 + i} for i in range(5)]
+    monkeypatch.setattr(Student, "train", lambda self, task, request, *, seconds: (log, {}))
+    monkeypatch.setattr(training, "train_request", lambda task, model: {})
+    write(tiny_course.tests_dir("lesson_01") / "test_scale_trains.py", TEST_SCALE_TRAINS)
+    forget_hidden_test_modules()
+    try:
+        reference = load_module(tiny_course.solution_module("lesson_01"), "rlgrade_solutions.curves_lesson_01")
+        curves = []
+        outcomes = run_hidden_tests(tiny_course, "lesson_01", Student(InProcessBackend(dict(vars(reference)))),
+                                    questions=("scale",), curves=curves)
+    finally:
+        forget_hidden_test_modules()
+    assert {o.name: o.outcome for o in outcomes}["test_scale_trains"] == "passed"
+    assert curves == [{"task": "dpo", "model": "tiny", "log": training.learning_curve(log)}]
+    assert "tokens_per_s" not in str(curves)  # a timing: a regrade would store another one
+    result = summarize(SubmissionFile("ann", tiny_course.solution_module("lesson_01")), "lesson_01", outcomes,
+                       curves=curves)
+    gradebook = Gradebook(f"sqlite:///{tmp_path}/gb.db")
+    gradebook.record(result)
+    page = feedback(gradebook, "lesson_01", tmp_path / "feedback")[0].read_text(encoding="utf-8")
+    assert "Training curves" in page and "dpo (tiny twin)" in page and page.count("<svg") == 1

@@ -15,7 +15,8 @@ from markers:
   recorded as skipped ("needs GPU") and left out of the maximum, so that the submission gets
   neither zero nor full marks for it (the tiny-twin tests of the same task still run).
 
-Results are frozen :class:`TestOutcome` records kept in ``config.stash`` (no globals).
+Results are frozen :class:`TestOutcome` records kept in ``config.stash`` (no globals); so are the
+session's training runs, whose learning curves (:func:`collected_curves`) go to the student's feedback.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ STUDENT_KEY = pytest.StashKey[Student]()
 RESULTS_KEY = pytest.StashKey[dict]()
 META_KEY = pytest.StashKey[dict]()
 VARIANTS_KEY = pytest.StashKey[dict]()
+TRAININGS_KEY = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser) -> None:
@@ -190,12 +192,13 @@ def student(request) -> Student:
 
 
 @pytest.fixture(scope="session")
-def trainings(student):
+def trainings(request, student):
     """The GPU-marked tasks' training runs of this submission (``trainings("sft", "tiny")``), one per
     task and model, shared by the tests that measure them (see :mod:`rlgrade.testing.training`)."""
     from rlgrade.testing.training import Trainings  # noqa: PLC0415 - only the GPU-marked tasks need it
 
-    return Trainings(student)
+    request.config.stash[TRAININGS_KEY] = Trainings(student)  # its runs' curves go into the result
+    return request.config.stash[TRAININGS_KEY]
 
 
 def pytest_runtest_call(item) -> None:
@@ -288,3 +291,10 @@ def explain(excinfo) -> str:
 
 def collected_results(config) -> list[TestOutcome]:
     return list(config.stash[RESULTS_KEY].values())
+
+
+def collected_curves(config) -> list[dict]:
+    """The learning curves of the session's finished training runs (none without a GPU-marked task),
+    checked and cut down (:func:`rlgrade.testing.training.stored_curves`): they go to the student."""
+    trainings = config.stash.get(TRAININGS_KEY, None)
+    return trainings.curves() if trainings is not None else []

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,12 @@ from rlgrade.testing.student import Student, StudentError
 
 SECONDS = {"tiny": 600.0, "smollm2": 1200.0}
 """How long one training run may take in the worker, per model."""
+MAX_CURVE_POINTS = 200
+"""Steps kept of a run's log for its learning curves (the longest run logs 60): a longer log is thinned evenly."""
+MAX_RUNS = 12
+"""Runs kept per submission: one per task and model (3 tasks on 2 models today)."""
+NAME = re.compile(r"[a-z0-9_]{1,40}")
+"""What a task's or model's name looks like (they name a stored run; anything else is not one of ours)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,12 @@ class Trainings:
         if isinstance(run, str):
             raise StudentError(f"training the {task} task on {model} failed: {run}")
         return run
+
+    def curves(self) -> list[dict]:
+        """The finished runs' learning curves, for the student's feedback: ``{"task", "model", "log"}``
+        each, in a fixed order, the log reduced to :func:`learning_curve` (it comes from the worker)."""
+        runs = [run for _, run in sorted(self._runs.items()) if isinstance(run, Trained)]
+        return stored_curves([{"task": run.task, "model": run.model, "log": run.log} for run in runs])
 
 
 def train_request(task: str, model: str) -> dict:
@@ -138,3 +152,63 @@ def rewards(run: Trained, path: Path) -> tuple[float, float]:
 
     tokens = run.config.max_new_tokens
     return untrained_reward(run.model, path, tokens), mean_reward(run.trained_model(), held_out(path), tokens)
+
+
+# ---- what the student sees of a run: its learning curves ----------------------------------------
+
+def stored_curves(runs) -> list[dict]:
+    """``runs`` (``[{"task", "model", "log"}]``) with each log reduced to :func:`learning_curve`; a run
+    that is not of that shape, or has nothing to plot, is left out. Safe on anything: it is applied
+    where the curves leave the grading process and again where a page draws them."""
+    if type(runs) not in (list, tuple):
+        return []
+    kept = []
+    for run in runs[:MAX_RUNS]:
+        if type(run) is not dict or not all(is_name(run.get(key)) for key in ("task", "model")):
+            continue
+        curve = learning_curve(run.get("log"))
+        if curve:
+            kept.append({"task": run["task"], "model": run["model"], "log": curve})
+    return kept
+
+
+def is_name(value) -> bool:
+    """Whether ``value`` names a task or model as ours are named (it becomes a figure's title)."""
+    return isinstance(value, str) and NAME.fullmatch(value) is not None
+
+
+def learning_curve(log) -> list[dict]:
+    """The plottable part of a run's per-step log: ``step`` and the curves of
+    :data:`rlgrade.finetune.CURVES` (loss, accuracy, margin, reward, KL), as finite floats, ``None``
+    where a step's value is missing or not finite (a loss that diverged). The log is the worker's,
+    so the submission's: strings, nested junk, steps without a number and keys that are not curves
+    are dropped (timings too: ``tokens_per_s`` differs from one regrade to the next), and a long log
+    is thinned to :data:`MAX_CURVE_POINTS` entries. Empty when no curve has a single value."""
+    from rlgrade.finetune import CURVES  # noqa: PLC0415 - torch: the callers have it loaded already
+
+    if type(log) is not list:
+        return []
+    stride = max(1, -(-len(log) // MAX_CURVE_POINTS))
+    points = [point for point in (curve_point(entry, CURVES) for entry in log[::stride]) if point is not None]
+    keys = [key for key in CURVES if any(point[key] is not None for point in points)]
+    return [{"step": point["step"], **{key: point[key] for key in keys}} for point in points] if keys else []
+
+
+def curve_point(entry, keys) -> dict | None:
+    """One step of the log as ``{"step": float, key: float | None ...}``; None without a finite step."""
+    if type(entry) is not dict:
+        return None
+    step = finite(entry.get("step"))
+    return None if step is None else {"step": step, **{key: finite(entry.get(key)) for key in keys}}
+
+
+def finite(value) -> float | None:
+    """``value`` as a float of six significant digits (plenty for a plot, and small to store), or
+    None unless it is a finite int or float (not a bool, a string, a tensor, a list ...)."""
+    if type(value) not in (int, float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        return None
+    return float(f"{number:.6g}") if math.isfinite(number) else None
