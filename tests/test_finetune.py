@@ -36,6 +36,9 @@ SFT_DROP = 0.4
 """The tiny twin's held-out SFT loss must fall by at least this share (the reference: 59%, 10.8 -> 4.5)."""
 DPO_ACCURACY = 0.6
 """Held-out preference accuracy the tiny twin must reach (the reference: 0.78, margin 4.7; swapped pairs: 0.22, -7.3)."""
+GRPO_GAIN = 0.4
+"""How much the tiny twin's held-out probability of an even first answer token (its stand-in reward) must rise
+(the reference: 0.50 -> 1.00; negated advantages: 0.50 -> 0.005; every advantage 1: 0.50 -> 0.78)."""
 
 
 def held_out(assignment: str, task: str) -> list[dict]:
@@ -99,11 +102,33 @@ def test_dpo_with_chosen_and_rejected_swapped_prefers_the_rejected_ones():
     assert score.accuracy < DPO_ACCURACY and score.margin < 0, score
 
 
+def grpo_gain(functions: dict) -> float:
+    """How much GRPO raises the tiny twin's held-out stand-in reward (probability of an even first token)."""
+    run = tiny_run("grpo")
+    before = ft.policy_reward(run.model, held_out("lesson_08_gpu", "grpo"), run.config)
+    loop.train("grpo", functions, run)
+    return ft.policy_reward(run.model, held_out("lesson_08_gpu", "grpo"), run.config) - before
+
+
+def negated_grpo_advantages(rewards, group_size, **kwargs):
+    return -lesson_08.grpo_advantages(rewards, group_size, **kwargs)
+
+
+@pytest.mark.slow
+def test_grpo_with_the_reference_learns_the_tiny_twins_stand_in_reward():
+    assert grpo_gain(REFERENCE) >= GRPO_GAIN
+
+
+@pytest.mark.slow
+def test_grpo_with_negated_advantages_unlearns_it():
+    assert grpo_gain({**REFERENCE, "grpo_advantages": negated_grpo_advantages}) < 0
+
+
 @pytest.mark.slow
 def test_grpo_loop_samples_scores_and_updates_with_the_student_functions():
-    """The tiny twin's random weights never answer a sum (every reward is 0), so this checks the mechanics,
-    not learning: every step samples groups, scores them, logs finite values, and the student's advantages
-    (here made non-zero) move the weights through the student's loss."""
+    """With the exact-match reward (SmolLM2's) the tiny twin's random weights never answer a sum (every
+    reward is 0), so this checks the mechanics of that path: every step samples groups, decodes and scores
+    them, logs finite values, and the student's advantages (here made non-zero) move the weights."""
     calls = {"grpo_advantages": 0, "grpo_loss": 0}
 
     def spread_advantages(rewards, group_size):
@@ -114,7 +139,7 @@ def test_grpo_loop_samples_scores_and_updates_with_the_student_functions():
         calls["grpo_loss"] += 1
         return lesson_08.grpo_loss(*args, **kwargs)
 
-    run = tiny_run("grpo", steps=3, prompts_per_step=2, group_size=3)
+    run = tiny_run("grpo", steps=3, prompts_per_step=2, group_size=3, max_new_tokens=3, reward="exact_match")
     before = {k: v.clone() for k, v in loop.trained_weights(run.model).items()}
     log = loop.train("grpo", {**REFERENCE, "grpo_advantages": spread_advantages, "grpo_loss": counted_loss}, run)
     assert [e["step"] for e in log] == [1, 2, 3] and loop.is_finite_log(log)
@@ -230,3 +255,9 @@ def test_scoring_only_the_last_tokens_gives_the_same_log_probs_as_scoring_all():
         full, last = loop.token_logps(model, ids, attention), loop.token_logps(model, ids, attention, last=2)
     assert last.shape == (2, 2)
     torch.testing.assert_close(last, full[:, -2:])
+
+
+def test_an_unknown_grpo_reward_is_refused_before_training():
+    run = tiny_run("grpo", steps=1, reward="length")
+    with pytest.raises(ValueError, match="unknown reward 'length'; known: exact_match, even_first_token"):
+        loop.train("grpo", REFERENCE, run)

@@ -5,13 +5,14 @@ each of its functions' questions holds the same checks of the same run, and the 
 split between them.
 """
 
-import math
 from pathlib import Path
 
 from autograder.lesson_08_gpu.thresholds import DPO_ACCURACY, GRPO_GAIN
 from rlgrade.testing.training import preference, rewards
 
 DATA = Path(__file__).parent / "data"
+REWARD_NAMES = {"tiny": "probability of an even first answer token (the tiny twin's stand-in reward)",
+                "smollm2": "share of sums answered right"}
 
 
 def assert_dpo_prefers_the_chosen_answers(trainings, model: str) -> None:
@@ -22,19 +23,9 @@ def assert_dpo_prefers_the_chosen_answers(trainings, model: str) -> None:
         f"with a mean reward margin of {score.margin:.3g} (above 0 needed)")
 
 
-def assert_grpo_run_completes(trainings) -> None:
-    """The tiny twin's GRPO run, mechanics only (see thresholds.py): every step logged with a finite
-    loss and KL. (A random twin's rewards are all 0, so the policy cannot move: only SmolLM2 learns.)"""
-    run = trainings("grpo", "tiny")
-    finite = [all(isinstance(entry.get(key), float) and math.isfinite(entry[key]) for key in ("loss", "kl"))
-              for entry in run.log]
-    assert len(run.log) == run.config.steps and all(finite), (
-        f"GRPO with your grpo_advantages, aggregate_token_loss and grpo_loss on the tiny twin: "
-        f"{sum(finite)} of {run.config.steps} steps logged a finite loss and KL")
-
-
 def assert_grpo_raises_the_reward(trainings, model: str) -> None:
     before, after = rewards(trainings("grpo", model), DATA / "grpo_heldout.jsonl")
     assert after >= before + GRPO_GAIN[model], (
-        f"GRPO with your grpo_advantages, aggregate_token_loss and grpo_loss on {model}: the held-out mean reward "
-        f"went from {before:.2f} (untrained) to {after:.2f}; at least {before + GRPO_GAIN[model]:.2f} is needed")
+        f"GRPO with your grpo_advantages, aggregate_token_loss and grpo_loss on {model}: the held-out "
+        f"{REWARD_NAMES[model]} went from {before:.2f} (untrained) to {after:.2f}; at least "
+        f"{before + GRPO_GAIN[model]:.2f} is needed")

@@ -40,7 +40,9 @@ TINY_CONFIG = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers":
 SETTINGS = {
     ("sft", "tiny"): TrainConfig(steps=30, batch_size=8, lr=3e-3),
     ("dpo", "tiny"): TrainConfig(steps=20, batch_size=8, lr=2e-3, beta=0.5),
-    ("grpo", "tiny"): TrainConfig(steps=30, prompts_per_step=8, group_size=4, lr=2e-3, max_new_tokens=3),
+    # the tiny twin never answers a sum right: it learns the stand-in reward (an even first token) instead
+    ("grpo", "tiny"): TrainConfig(steps=30, prompts_per_step=8, group_size=8, lr=1e-2, max_new_tokens=1,
+                                  reward="even_first_token"),
     ("sft", "smollm2"): TrainConfig(steps=60, batch_size=8, lr=2e-5),
     ("dpo", "smollm2"): TrainConfig(steps=60, batch_size=8, lr=5e-6, beta=0.1),
     ("grpo", "smollm2"): TrainConfig(steps=60, prompts_per_step=8, group_size=8, lr=1e-6, max_new_tokens=8,
@@ -210,6 +212,23 @@ def mean_reward(model, rows: list[dict], max_new_tokens: int) -> float:
     run = loop.Run(model=model, data=data, config=TrainConfig(max_new_tokens=max_new_tokens), **special_ids())
     _, _, completion, mask = loop.sample(model, [r["prompt"] for r in data], run, greedy=True)
     return loop.rewards_of(completion, mask, [r["answer"] for r in data], decode).mean().item()
+
+
+@torch.no_grad()
+def even_first_token_share(model, rows: list[dict]) -> float:
+    """The policy's probability that its first answer token has an even id, averaged over held-out
+    prompts: the expected stand-in reward of the tiny twin (``even_first_token_reward``) at temperature 1."""
+    data = encode("grpo", rows)
+    ids, attention = loop.pad([r["prompt"] for r in data], special_ids()["pad_id"], device_of(model), left=True)
+    probs = torch.softmax(loop.forward_logits(model, ids, attention, keep=1)[:, -1].float(), dim=-1)
+    return probs[:, 0::2].sum(dim=-1).mean().item()
+
+
+def policy_reward(model, rows: list[dict], config: TrainConfig) -> float:
+    """The held-out reward GRPO is graded on, for the task's reward (``TrainConfig.reward``)."""
+    if config.reward == "even_first_token":
+        return even_first_token_share(model, rows)
+    return mean_reward(model, rows, config.max_new_tokens)
 
 
 def device_of(model):

@@ -139,19 +139,19 @@ def preference(run: Trained, path: Path):
 
 
 @functools.cache
-def untrained_reward(model: str, path: Path, max_new_tokens: int) -> float:
-    """The starting model's held-out GRPO mean reward (greedy answers): measured once."""
-    from rlgrade.finetune import mean_reward  # noqa: PLC0415
+def untrained_reward(model: str, path: Path) -> float:
+    """The starting model's held-out GRPO reward (``rlgrade.finetune.policy_reward``): measured once."""
+    from rlgrade.finetune import SETTINGS, policy_reward  # noqa: PLC0415
 
-    return mean_reward(untrained(model), held_out(path), max_new_tokens)
+    return policy_reward(untrained(model), held_out(path), SETTINGS[("grpo", model)])
 
 
 def rewards(run: Trained, path: Path) -> tuple[float, float]:
-    """(before, after): the held-out mean reward of the starting and of the trained model."""
-    from rlgrade.finetune import mean_reward  # noqa: PLC0415
+    """(before, after): the held-out GRPO reward of the starting and of the trained model (greedy exact
+    match for SmolLM2; the tiny twin's stand-in, the probability of an even first token)."""
+    from rlgrade.finetune import policy_reward  # noqa: PLC0415
 
-    tokens = run.config.max_new_tokens
-    return untrained_reward(run.model, path, tokens), mean_reward(run.trained_model(), held_out(path), tokens)
+    return untrained_reward(run.model, path), policy_reward(run.trained_model(), held_out(path), run.config)
 
 
 # ---- what the student sees of a run: its learning curves ----------------------------------------
