@@ -1,25 +1,7 @@
-"""The DPO task, as graded for ``sequence_logprob``: DPO with the student's ``sequence_logprob`` and ``dpo_loss``
-against a frozen copy of the starting model; graded by preference accuracy and reward margin on held-out pairs.
-
-One run per model, shared with the tests of the other function (the ``trainings`` fixture); SmolLM2 only
-where the grader has CUDA (``gpu``: skipped, "needs GPU", elsewhere).
-"""
+"""The DPO (sequence_logprob + dpo_loss) task's tests, graded for ``sequence_logprob`` (see tasks.py)."""
 
 import pytest
 
-from autograder.lesson_08_gpu.tasks import assert_dpo_prefers_the_chosen_answers
+from autograder.lesson_08_gpu.tasks import test_tiny_twin_prefers_the_chosen_held_out_answers, test_smollm2_prefers_the_chosen_held_out_answers  # noqa: F401 - collected here
 
 pytestmark = pytest.mark.question("sequence_logprob")
-
-
-@pytest.mark.points(2)
-def test_tiny_twin_prefers_the_chosen_held_out_answers(trainings):
-    """DPO on the tiny twin with your sequence_logprob and dpo_loss: held-out accuracy >= 0.6, margin > 0."""
-    assert_dpo_prefers_the_chosen_answers(trainings, "tiny")
-
-
-@pytest.mark.gpu
-@pytest.mark.points(3)
-def test_smollm2_prefers_the_chosen_held_out_answers(trainings):
-    """DPO on SmolLM2 (on a GPU) with your sequence_logprob and dpo_loss: held-out accuracy >= 0.6, margin > 0."""
-    assert_dpo_prefers_the_chosen_answers(trainings, "smollm2")
