@@ -87,12 +87,11 @@ def test_lesson_folder_is_complete(lesson):
 
 
 @pytest.mark.parametrize("lesson", ["lesson_04", "lesson_08"])
-def test_gpu_tasks_are_announced_without_a_broken_link(lesson):
+def test_gpu_tasks_are_linked_from_their_lesson(lesson):
     readme = (LESSON_DIR / lesson / "README.md").read_text(encoding="utf-8")
-    target = f"source/{lesson}/gpu_tasks.ipynb"
-    assert target in readme and "coming" in readme
-    if not (REPO / target).is_file():
-        assert f"]({'../../' + target})" not in readme, f"{lesson}/README.md links {target}, which does not exist yet"
+    target = f"release/{lesson}/gpu_tasks.ipynb"
+    assert (REPO / target).is_file() and f"](../../{target})" in readme, f"{lesson}/README.md does not link {target}"
+    assert f"`{lesson}_gpu`" in readme, f"{lesson}/README.md does not name the assignment {lesson}_gpu"
 
 
 def test_roadmaps_link_every_lesson():
