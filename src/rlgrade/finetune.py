@@ -167,9 +167,13 @@ def cross_entropy(logits: torch.Tensor, input_ids: torch.Tensor, loss_mask: torc
     return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), targets.flatten(), ignore_index=-100)
 
 
+def device_for(spec: dict) -> str:
+    """Where a model of ``spec`` runs: SmolLM2 on CUDA when there is one; the tiny twin, a CPU model, on the CPU."""
+    return "cuda" if spec["kind"] == "gguf" and torch.cuda.is_available() else "cpu"
+
+
 def make_run(task: str, spec: dict, data: list[dict], config: TrainConfig, progress=None) -> loop.Run:
-    device = "cuda" if spec["kind"] == "gguf" and torch.cuda.is_available() else "cpu"
-    return loop.Run(model=loop.build_model(spec, device), data=data, config=config, **special_ids(),
+    return loop.Run(model=loop.build_model(spec, device_for(spec)), data=data, config=config, **special_ids(),
                     decode=decode if task == "grpo" else None, progress=progress)
 
 

@@ -28,7 +28,7 @@ from rlgrade.pool import SLOT, TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, ZygotePool, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
 from rlgrade.testing.plugin import (SECRET_ENV, STUDENT_KEY, TestOutcome, collected_curves, collected_results,
-                                    counts_in_maximum, points_of, question_of)
+                                    counts_in_maximum, cuda_available, points_of, question_of)
 from rlgrade.testing.student import SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -532,10 +532,8 @@ def options_for(assignment: str, options: GradeOptions) -> GradeOptions:
     instead of two minutes, a submission budget to match, and the GPU where this machine has one."""
     if not assignment.endswith(GPU_SUFFIX):
         return options
-    import torch  # noqa: PLC0415
-
     limits = replace(options.limits, cpu_seconds=max(options.limits.cpu_seconds, GPU_TASK_CPU_SECONDS),
-                     gpu=torch.cuda.is_available())
+                     gpu=cuda_available())
     return replace(options, limits=limits,
                    submission_seconds=max(options.submission_seconds, GPU_TASK_SUBMISSION_SECONDS))
 

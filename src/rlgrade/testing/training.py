@@ -96,13 +96,11 @@ def train_request(task: str, model: str) -> dict:
 
 def untrained(model: str):
     """A fresh copy of the starting model, on CUDA when it is SmolLM2 and there is one."""
-    import torch  # noqa: PLC0415
-
     from rlgrade import finetune as ft  # noqa: PLC0415
     from rlgrade.worker import finetune as loop  # noqa: PLC0415
 
-    device = "cuda" if model == "smollm2" and torch.cuda.is_available() else "cpu"
-    built = loop.build_model(ft.model_spec(model), device)
+    spec = ft.model_spec(model)
+    built = loop.build_model(spec, ft.device_for(spec))
     built.eval()
     return built
 
