@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 
 from rlgrade.course import PROBLEM_SET, Course
-from rlgrade.grade import GradeOptions, SubmissionFile, _grade_task
+from rlgrade.grade import GradeOptions, SubmissionFile, _grade_task, recorded_cases
 from rlgrade.notebook import graded_cells, is_check, is_solution, nbgrader_meta, read_notebook
 from rlgrade.pool import PRELOAD, SLOT, run_tasks
 from rlgrade.release import CHECK_ALL_ID, CHECK_HOWTO_ID
@@ -501,10 +501,12 @@ PROFILED = [
     ("pytest.main (hidden tests)", "_pytest/config/__init__.py", "main"),
     ("  pytest config + plugin autoload", "_pytest/config/__init__.py", "_prepareconfig"),
     ("  collection (imports test modules, reference)", "_pytest/main.py", "perform_collect"),
+    ("  replaying the batch's recorded cases", "rlgrade/testing/casebook.py", "replay_passes"),
     ("  hypothesis: generate phase (draws + test runs)", "conjecture/engine.py", "generate_new_test_cases"),
     ("  hypothesis: shrink phase (failing tests only)", "conjecture/engine.py", "shrink_interesting_test_cases"),
     ("  - of which drawing inputs", "hypothesis/control.py", "prep_args_kwargs_from_strategies"),
     ("  - of which worker round trips (student code, codec)", "rlgrade/sandbox.py", "request"),
+    ("  - of which encoding calls, decoding results (codec)", "rlgrade/worker/codec.py", "encode"),
     ("  - of which comparisons (assert_close)", "rlgrade/testing/compare.py", "assert_close"),
     ("  - of which diagnosis (matching misconceptions)", "rlgrade/testing/diagnose.py", "diagnose"),
     ("public checks", "rlgrade/grade.py", "run_public_checks"),
@@ -512,12 +514,12 @@ PROFILED = [
 
 
 def _profiled_grade(course_root: str, assignment: str, submission: SubmissionFile, options: GradeOptions,
-                    zygote) -> dict:
+                    zygote, cases: str | None) -> dict:
     """``rlgrade.grade``'s own task under cProfile, in a grading process like any other."""
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
-    row = _grade_task(course_root, assignment, submission, options, zygote)
+    row = _grade_task(course_root, assignment, submission, options, zygote, cases)
     profile.disable()
     stats = pstats.Stats(profile).stats
     breakdown = {label: cumulative(stats, where, name) for label, where, name in PROFILED}
@@ -545,9 +547,12 @@ def top_functions(stats: dict, count: int) -> list[tuple[str, float]]:
 
 
 def profile_grading(course: Course, assignment: str, submissions: list[SubmissionFile]) -> list[dict]:
-    """Each submission graded in rlgrade's pool, from a warm worker, under cProfile (which slows it down)."""
+    """Each submission graded in rlgrade's pool, from a warm worker, with the recorded cases a batch
+    has, under cProfile (which slows it down)."""
     secrets = [*course.secrets(), *{s.path.parent for s in submissions}]
-    tasks = [(s.student, _profiled_grade, (str(course.root), assignment, s, GradeOptions(), SLOT)) for s in submissions]
+    [(_, cases)] = run_tasks([("cases", recorded_cases, (course, assignment, GradeOptions()))], workers=1, deadline=1800)
+    tasks = [(s.student, _profiled_grade, (str(course.root), assignment, s, GradeOptions(), SLOT, cases))
+             for s in submissions]
     with ZygotePool(1, secrets=secrets) as zygotes:
         return [{"student": key, "assignment": assignment, **outcome} if isinstance(outcome, dict)
                 else {"student": key, "assignment": assignment, "failed": asdict(outcome)}

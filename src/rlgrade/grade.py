@@ -27,9 +27,11 @@ from rlgrade.notebook import NotebookError, public_checks, read_notebook
 from rlgrade.pool import SLOT, TaskFailed, run_tasks
 from rlgrade.sandbox import Limits, ZygotePool, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
-from rlgrade.testing.plugin import (SECRET_ENV, STUDENT_KEY, TestOutcome, collected_curves, collected_results,
+from rlgrade.testing import casebook
+from rlgrade.testing.casebook import CaseBook, Recorder
+from rlgrade.testing.plugin import (CASES_KEY, SECRET_ENV, STUDENT_KEY, TestOutcome, collected_curves, collected_results,
                                     counts_in_maximum, cuda_available, points_of, question_of)
-from rlgrade.testing.student import SandboxBackend, Student, StudentError
+from rlgrade.testing.student import InProcessBackend, SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
@@ -325,15 +327,18 @@ def open_submission(path: Path, *, sandbox: bool = True, limits: Limits = Limits
 
 
 class _Inject:
-    """Hands the session's Student to the hidden tests and keeps their outcomes."""
+    """Hands the session's Student (and the batch's recorded cases) to the hidden tests and keeps their outcomes."""
 
-    def __init__(self, student: Student):
+    def __init__(self, student: Student, cases: CaseBook | None = None):
         self.student = student
+        self.cases = cases
         self.outcomes: list[TestOutcome] = []
         self.curves: list[dict] = []
 
     def pytest_configure(self, config) -> None:
         config.stash[STUDENT_KEY] = self.student
+        if self.cases:
+            config.stash[CASES_KEY] = self.cases
 
     def pytest_sessionfinish(self, session) -> None:
         self.outcomes = collected_results(session.config)
@@ -355,10 +360,11 @@ def pytest_args(course: Course, assignment: str) -> list[str]:
 
 
 def run_hidden_tests(course: Course, assignment: str, student: Student, *, questions: tuple[str, ...] | None = None,
-                     profile: str = "grading", secret: str | None = None, curves: list | None = None
-                     ) -> list[TestOutcome]:
+                     profile: str = "grading", secret: str | None = None, curves: list | None = None,
+                     cases: CaseBook | None = None, plugins: tuple = ()) -> list[TestOutcome]:
     """Run ``autograder/<assignment>/`` against ``student`` in this process; ``curves``, a list, gets
-    the learning curves of the training runs the tests made (GPU-marked tasks)."""
+    the learning curves of the training runs the tests made (GPU-marked tasks); ``cases``: the
+    batch's recorded hypothesis cases, replayed first (:mod:`rlgrade.testing.casebook`)."""
     import pytest  # noqa: PLC0415
 
     args = pytest_args(course, assignment) + [f"--rlgrade-profile={profile}"]
@@ -366,10 +372,10 @@ def run_hidden_tests(course: Course, assignment: str, student: Student, *, quest
         args.append(f"--rlgrade-secret={secret}")
     if questions:
         args.append(f"--rlgrade-questions={','.join(questions)}")
-    inject = _Inject(student)
+    inject = _Inject(student, cases)
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), cached_assertion_rewrites():
-        code = pytest.main(args, plugins=[inject])
+        code = pytest.main(args, plugins=[inject, *plugins])
     if code not in (0, 1) or not inject.outcomes:
         raise RuntimeError(f"hidden tests for {assignment} could not run (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
     if curves is not None:
@@ -414,6 +420,18 @@ def hidden_test_points(course: Course, assignment: str) -> dict[str, float]:
     if code != 0:
         raise RuntimeError(f"hidden tests for {assignment} do not collect (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
     return inventory.points
+
+
+def recorded_cases(course: Course, assignment: str, options: GradeOptions) -> str:
+    """The hidden tests' generated cases for a batch graded with ``options``, drawn once, against
+    the reference (trusted, in this process): what each submission replays first."""
+    from rlgrade.validate import variant_namespace  # noqa: PLC0415 - validate imports this module
+
+    recorder = Recorder()
+    reference = Student(InProcessBackend(variant_namespace(course, assignment, {})))
+    run_hidden_tests(course, assignment, reference, questions=options.questions, secret=options.secret,
+                     plugins=(recorder,))
+    return casebook.dumps(recorder.book)
 
 
 def run_public_checks(course: Course, assignment: str, backend, questions: tuple[str, ...] | None) -> list[TestOutcome]:
@@ -475,9 +493,9 @@ def error_result(submission: SubmissionFile, assignment: str, message: str, outp
 
 
 def grade_submission(course: Course, assignment: str, submission: SubmissionFile, options: GradeOptions,
-                     zygote=None) -> SubmissionResult:
+                     zygote=None, cases: str | None = None) -> SubmissionResult:
     """Grade one submission in this process (its code runs in a sandboxed worker, forked from
-    ``zygote`` when one is given)."""
+    ``zygote`` when one is given; ``cases``: the batch's recorded cases, :func:`recorded_cases`)."""
     started = time.monotonic()
     if submission.problem:
         return error_result(submission, assignment, submission.problem)
@@ -497,7 +515,8 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
                                 output="".join(backend.output), seconds=time.monotonic() - started)
         curves: list[dict] = []
         outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions,
-                                    secret=options.secret, curves=curves)
+                                    secret=options.secret, curves=curves,
+                                    cases=casebook.loads(cases) if cases else None)
         outcomes += run_public_checks(course, assignment, backend, options.questions)
     finally:
         backend.close()
@@ -510,8 +529,8 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
 # ---------------------------------------------------------------- a batch
 
 def _grade_task(course_root: str, assignment: str, submission: SubmissionFile, options: GradeOptions,
-                zygote=None) -> dict:
-    return asdict(grade_submission(Course(Path(course_root)), assignment, submission, options, zygote))
+                zygote=None, cases: str | None = None) -> dict:
+    return asdict(grade_submission(Course(Path(course_root)), assignment, submission, options, zygote, cases))
 
 
 def result_from_dict(data: dict) -> SubmissionResult:
@@ -549,22 +568,39 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
     if options.sandbox and not sandbox_available():
         raise RuntimeError("bubblewrap is not available: install it (apt-get install bubblewrap) or pass --no-sandbox")
     deadline = options.submission_seconds + options.limits.startup_seconds + 60
-    tasks = [("inventory", hidden_test_points, (course, assignment))]
-    tasks += [(s, _grade_task, (str(course.root), assignment, s, options, SLOT)) for s in submissions]
+    inventory = ("inventory", hidden_test_points, (course, assignment))
+
+    def grading_tasks(cases: str | None) -> list:
+        return [(s, _grade_task, (str(course.root), assignment, s, options, SLOT, cases)) for s in submissions]
+
     if cluster:  # the same tasks on a Dask cluster (its workers start their own grading processes)
         from rlgrade.cluster import run_assignment_tasks  # noqa: PLC0415 - dask is imported only for --cluster
 
-        yield from results_of(run_assignment_tasks(course, assignment, tasks, address=cluster, deadline=deadline),
-                              assignment)
+        cases = record_for_batch(course, assignment, options, deadline, len(submissions))
+        yield from results_of(run_assignment_tasks(course, assignment, [inventory, *grading_tasks(cases)],
+                                                   address=cluster, deadline=deadline), assignment)
         return
     secrets = [*course.secrets(), *{s.path.parent for s in submissions}]
-    # the inventory runs first, on its own, while the zygotes boot: then the slots the submissions
-    # take are the first len(submissions) ones, and a small batch boots no zygote it does not use
+    # the inventory and the recorded cases come first, while the zygotes boot: then the slots the
+    # submissions take are the first len(submissions) ones, and a small batch boots no zygote it does not use
     with ZygotePool(workers, limits=options.limits, sandbox=options.sandbox, secrets=secrets,
                     start=len(submissions)) as zygotes:
-        inventory = run_tasks(tasks[:1], workers=1, deadline=deadline)
-        grading = run_tasks(tasks[1:], workers=workers, deadline=deadline, slot_resource=zygotes.control)
-        yield from results_of(itertools.chain(inventory, grading), assignment)
+        points = list(run_tasks([inventory], workers=1, deadline=deadline))
+        cases = record_for_batch(course, assignment, options, deadline, len(submissions))
+        grading = run_tasks(grading_tasks(cases), workers=workers, deadline=deadline, slot_resource=zygotes.control)
+        yield from results_of(itertools.chain(points, grading), assignment)
+
+
+def record_for_batch(course: Course, assignment: str, options: GradeOptions, deadline: float,
+                     submissions: int) -> str | None:
+    """The batch's recorded cases, drawn in a grading process of this machine; None (every submission
+    then draws its own, with the same result, only slower) when recording fails or is not worth it:
+    a GPU-marked assignment's tests are training runs, and a lone submission draws the cases only once."""
+    if assignment.endswith(GPU_SUFFIX) or submissions < 2:
+        return None
+    [(_, outcome)] = run_tasks([("cases", recorded_cases, (course, assignment, options))], workers=1,
+                               deadline=deadline)
+    return None if isinstance(outcome, TaskFailed) else outcome
 
 
 def results_of(outcomes: Iterator[tuple[object, object]], assignment: str) -> Iterator[SubmissionResult]:

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rlgrade.course import GPU_SUFFIX, Course
-from rlgrade.grade import GradeOptions, SubmissionFile, grade_submission, run_hidden_tests
+from rlgrade.grade import GradeOptions, SubmissionFile, grade_submission, recorded_cases, run_hidden_tests
 from rlgrade.pool import TaskFailed, run_tasks
 from rlgrade.release import assignment_questions, release
+from rlgrade.testing import casebook
 from rlgrade.testing.plugin import TestOutcome
 from rlgrade.testing.student import InProcessBackend, Student
 from rlgrade.testing.variants import Variant, collect, load_module
@@ -156,11 +157,15 @@ def variant_namespace(course: Course, assignment: str, replacements: dict[str, t
     return namespace
 
 
-def _round_task(course_root: str, assignment: str, replacements: dict, questions: list[str] | None) -> list[dict]:
+def _round_task(course_root: str, assignment: str, replacements: dict, questions: list[str] | None,
+                cases: str | None = None) -> list[dict]:
+    """The hidden tests against the reference with some questions replaced; ``cases``: the recorded
+    cases a graded batch replays first (:mod:`rlgrade.testing.casebook`), so that a variant is judged
+    the way a submission is."""
     course = Course(Path(course_root))
     student = Student(InProcessBackend(variant_namespace(course, assignment, replacements)))
     outcomes = run_hidden_tests(course, assignment, student, questions=tuple(questions) if questions else None,
-                                profile="screening")
+                                profile="screening", cases=casebook.loads(cases) if cases else None)
     return [asdict(o) for o in outcomes]
 
 
@@ -194,13 +199,16 @@ def validate(course: Course, assignment: str, *, questions: list[str] | None = N
     problems = [f"{p.relative_to(course.root)} is stale: run `rlgrade release`"
                 for p in release(course, only=[assignment], check=True).stale]
     variants = variants_of(course, assignment)
+    cases = validation_cases(course, assignment, wanted)
+    # the reference runs under hypothesis alone: it is what the recorded cases come from
     tasks = [(("reference", None), _round_task, (str(course.root), assignment, {}, wanted)),
              (("stub", None), _stub_task, (str(course.root), assignment, sandbox, wanted))]
     tasks.append((("zeros", None), _round_task,
-                  (str(course.root), assignment, {q: (TRIVIAL, q) for q in wanted}, wanted)))
+                  (str(course.root), assignment, {q: (TRIVIAL, q) for q in wanted}, wanted, cases)))
     for kind in ("misconception", "rewrite"):
         for i, replacements in enumerate(plan_rounds(variants, kind, set(wanted))):
-            tasks.append(((kind, i), _round_task, (str(course.root), assignment, replacements, list(replacements))))
+            tasks.append(((kind, i), _round_task,
+                          (str(course.root), assignment, replacements, list(replacements), cases)))
     outcomes: dict = {}
     for key, result in run_tasks(tasks, workers=workers or os.cpu_count() or 1, deadline=1800):
         if isinstance(result, TaskFailed):
@@ -210,6 +218,18 @@ def validate(course: Course, assignment: str, *, questions: list[str] | None = N
     reports = [replace(question_report(q, outcomes, variants.get(q, [])), variants_required=needs_variants(assignment))
                for q in wanted]
     return ValidateReport(assignment, tuple(reports), tuple(problems))
+
+
+def validation_cases(course: Course, assignment: str, questions: list[str]) -> str | None:
+    """The cases a batch would record (no course secret: validation draws the tests' own inputs);
+    None for a GPU-marked assignment, whose batches record none."""
+    if assignment.endswith(GPU_SUFFIX):
+        return None
+    options = GradeOptions(questions=tuple(questions), secret=None)
+    [(_, cases)] = run_tasks([("cases", recorded_cases, (course, assignment, options))], workers=1, deadline=1800)
+    if isinstance(cases, TaskFailed):
+        raise RuntimeError(f"recording the hidden tests' cases failed: {cases.reason}")
+    return cases
 
 
 def scores(outcomes: list[TestOutcome], question: str) -> tuple[float, float, tuple[str, ...]]:

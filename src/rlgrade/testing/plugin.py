@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from rlgrade.testing.casebook import replay_passes
 from rlgrade.testing.diagnose import diagnose, error_kind
 from rlgrade.testing.student import Student, StudentError
 
@@ -94,6 +95,8 @@ RESULTS_KEY = pytest.StashKey[dict]()
 META_KEY = pytest.StashKey[dict]()
 VARIANTS_KEY = pytest.StashKey[dict]()
 TRAININGS_KEY = pytest.StashKey[object]()
+CASES_KEY = pytest.StashKey[dict]()
+"""The batch's recorded hypothesis cases (:mod:`rlgrade.testing.casebook`), when the grader has them."""
 
 
 def pytest_addoption(parser) -> None:
@@ -208,6 +211,21 @@ def pytest_runtest_call(item) -> None:
         forbid = item.get_closest_marker("forbid")
         if forbid is not None:
             student._forbid[question_of(item)] = [str(op) for op in forbid.args]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A hypothesis test with recorded cases first replays them: all pass, and it has passed on the
+    inputs hypothesis would draw; otherwise hypothesis runs it (and finds and shrinks the failure)."""
+    cases = pyfuncitem.config.stash.get(CASES_KEY, {}).get(pyfuncitem.nodeid)
+    if cases is None:
+        return None
+    if replay_passes(pyfuncitem, cases):
+        return True
+    student = pyfuncitem.config.stash.get(STUDENT_KEY, None)
+    if student is not None:
+        student._calls.clear()  # the diagnosis replays hypothesis' calls, not the replay's
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
