@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -32,6 +33,14 @@ app = typer.Typer(help="Autograded homework: release, validate, grade, export.",
                   + "\n\n" + EXIT_CODES)
 export_app = typer.Typer(help="Write the gradebook out for other tools.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+class Shrink(str, Enum):
+    """``rlgrade.testing.plugin.SHRINK_MODES``, not imported from there: the CLI starts without pytest."""
+
+    first = "first"
+    all = "all"
+    none = "none"
+
+
 import_app = typer.Typer(help="Turn other autograders' notebooks into rlgrade source notebooks.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 console = Console()
@@ -231,6 +240,10 @@ def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. le
                                            "for the same file and tests (by default a rerun resumes and keeps them)"),
               due: Optional[str] = typer.Option(None, "--due", help="due date (ISO 8601; UTC unless it has an offset): "
                                                 "nbgrader submissions whose timestamp.txt is later get a 'late by' warning"),
+              shrink: Shrink = typer.Option(Shrink.first, "--shrink",
+                                         help="which failing property tests to shrink to their smallest input: the "
+                                         "first of each question (default), all (slow: most of a wrong answer's "
+                                         "grading time), none; scores are the same"),
               course: Optional[Path] = CourseOption) -> None:
     """Grade submissions into the gradebook and print a score table.
 
@@ -247,7 +260,8 @@ def grade_cmd(assignment: str = typer.Argument(..., help="assignment id, e.g. le
     except ValueError:
         usage(f"--due {due!r} is not a date and time (e.g. 2025-03-01T23:59+01:00)")
     to_stdout = str(json_path) == "-"
-    options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None)
+    options = GradeOptions(sandbox=not no_sandbox, questions=tuple(question) if question else None,
+                           shrink=shrink.value)
     try:
         report = grade_with_progress(c, assignment, submissions, gradebook, workers, None if to_stdout else json_path,
                                      options, regrade, cluster=cluster, due=due_at)

@@ -129,6 +129,9 @@ class GradeOptions:
     """Larger submission files are refused unread (an error row)."""
     secret: str | None = field(default_factory=lambda: os.environ.get(SECRET_ENV), repr=False)
     """The course's grading secret (seeds the hidden inputs; see ``rlgrade.testing.plugin.SECRET_ENV``)."""
+    shrink: str = "first"
+    """Which failing property tests are shrunk to their smallest input: the first of each question,
+    ``all`` or ``none`` (``rlgrade.testing.plugin.SHRINK_MODES``); scores are the same in every mode."""
 
 
 @dataclass(frozen=True)
@@ -361,13 +364,13 @@ def pytest_args(course: Course, assignment: str) -> list[str]:
 
 def run_hidden_tests(course: Course, assignment: str, student: Student, *, questions: tuple[str, ...] | None = None,
                      profile: str = "grading", secret: str | None = None, curves: list | None = None,
-                     cases: CaseBook | None = None, plugins: tuple = ()) -> list[TestOutcome]:
+                     cases: CaseBook | None = None, plugins: tuple = (), shrink: str = "first") -> list[TestOutcome]:
     """Run ``autograder/<assignment>/`` against ``student`` in this process; ``curves``, a list, gets
     the learning curves of the training runs the tests made (GPU-marked tasks); ``cases``: the
     batch's recorded hypothesis cases, replayed first (:mod:`rlgrade.testing.casebook`)."""
     import pytest  # noqa: PLC0415
 
-    args = pytest_args(course, assignment) + [f"--rlgrade-profile={profile}"]
+    args = pytest_args(course, assignment) + [f"--rlgrade-profile={profile}", f"--rlgrade-shrink={shrink}"]
     if secret:
         args.append(f"--rlgrade-secret={secret}")
     if questions:
@@ -515,7 +518,7 @@ def grade_submission(course: Course, assignment: str, submission: SubmissionFile
                                 output="".join(backend.output), seconds=time.monotonic() - started)
         curves: list[dict] = []
         outcomes = run_hidden_tests(course, assignment, Student(backend), questions=options.questions,
-                                    secret=options.secret, curves=curves,
+                                    secret=options.secret, curves=curves, shrink=options.shrink,
                                     cases=casebook.loads(cases) if cases else None)
         outcomes += run_public_checks(course, assignment, backend, options.questions)
     finally:
@@ -621,8 +624,9 @@ def results_of(outcomes: Iterator[tuple[object, object]], assignment: str) -> It
 
 def grading_key(course: Course, assignment: str, options: GradeOptions) -> str:
     """A hash of everything besides the submission that decides its grade: the hidden tests, the
-    reference, the release notebook (its public checks) and the questions asked for."""
-    digest = hashlib.sha256(repr((sorted(options.questions or ()), options.secret)).encode())
+    reference, the release notebook (its public checks), the questions asked for and which failures
+    are shrunk (it changes the counterexamples a row holds)."""
+    digest = hashlib.sha256(repr((sorted(options.questions or ()), options.secret, options.shrink)).encode())
     for path in [*course.hidden_test_files(assignment), course.solution_module(assignment), course.release_notebook(assignment)]:
         digest.update(str(path.relative_to(course.root)).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")

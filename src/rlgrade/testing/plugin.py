@@ -50,6 +50,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 settings.register_profile("student", parent=settings.get_profile("grading"), derandomize=False, max_examples=10)
+NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+SHRINK_MODES = ("first", "all", "none")
+"""Which failing property tests hypothesis shrinks (``--rlgrade-shrink``): the first of each question
+(default), every one, or none. Shrinking is most of what grading a wrong answer costs (each failing
+test of a question shrinks separately, often the same mistake several times); the others report the
+first failing input hypothesis met. Scores are the same in every mode."""
 # `rlgrade validate` only needs to know whether a variant fails, not its smallest
 # failing input: the same inputs as "grading", without the (slow) shrink phase
 settings.register_profile("screening", parent=settings.get_profile("grading"),
@@ -95,6 +101,7 @@ RESULTS_KEY = pytest.StashKey[dict]()
 META_KEY = pytest.StashKey[dict]()
 VARIANTS_KEY = pytest.StashKey[dict]()
 TRAININGS_KEY = pytest.StashKey[object]()
+FAILED_QUESTIONS_KEY = pytest.StashKey[set]()
 CASES_KEY = pytest.StashKey[dict]()
 """The batch's recorded hypothesis cases (:mod:`rlgrade.testing.casebook`), when the grader has them."""
 
@@ -104,6 +111,8 @@ def pytest_addoption(parser) -> None:
     group.addoption("--student", default=None, help="a submission (.py or .ipynb) to run the hidden tests against")
     group.addoption("--student-no-sandbox", action="store_true", help="run --student without bubblewrap")
     group.addoption("--rlgrade-profile", default="grading", choices=["grading", "student", "screening"])
+    group.addoption("--rlgrade-shrink", default="first", choices=SHRINK_MODES,
+                    help="which failing property tests to shrink: the first of each question (default), all, none")
     group.addoption("--rlgrade-questions", default=None, help="comma-separated questions to run (default: all)")
     group.addoption("--rlgrade-secret", default=None, help=f"the course's grading secret (default: ${SECRET_ENV})")
 
@@ -116,6 +125,7 @@ def pytest_configure(config) -> None:
     settings.load_profile(config.getoption("--rlgrade-profile"))
     config.stash[RESULTS_KEY] = {}
     config.stash[META_KEY] = {}
+    config.stash[FAILED_QUESTIONS_KEY] = set()
 
 
 def question_of(item) -> str:
@@ -204,13 +214,30 @@ def trainings(request, student):
     return request.config.stash[TRAININGS_KEY]
 
 
-def pytest_runtest_call(item) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
     student = item.config.stash.get(STUDENT_KEY, None)
     if student is not None:
         student._calls.clear()  # a diagnosis replays only this test's calls
         forbid = item.get_closest_marker("forbid")
         if forbid is not None:
             student._forbid[question_of(item)] = [str(op) for op in forbid.args]
+    test = getattr(item, "obj", None)
+    if not getattr(test, "is_hypothesis_test", False) or shrinks(item):
+        yield
+        return
+    chosen = test._hypothesis_internal_use_settings  # what hypothesis reads when the test runs
+    test._hypothesis_internal_use_settings = settings(chosen, phases=[p for p in chosen.phases if p in NO_SHRINK])
+    try:
+        yield
+    finally:
+        test._hypothesis_internal_use_settings = chosen
+
+
+def shrinks(item) -> bool:
+    """Whether hypothesis may shrink this test's failure (``--rlgrade-shrink``)."""
+    mode = item.config.getoption("--rlgrade-shrink")
+    return mode == "all" or (mode == "first" and question_of(item) not in item.config.stash[FAILED_QUESTIONS_KEY])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -249,6 +276,8 @@ def record(item, call, report) -> None:
         message = explain(call.excinfo) if call.excinfo is not None else str(report.longrepr)
         if call.excinfo is not None:
             kind, diagnosis, detail = analyse(item, question, root_exception(call.excinfo.value))
+    if state in ("failed", "error"):
+        item.config.stash[FAILED_QUESTIONS_KEY].add(question)
     item.config.stash[RESULTS_KEY][item.nodeid] = TestOutcome(
         name=item.name, question=question, outcome=state, points=points if state == "passed" else 0.0,
         max_points=0.0 if state == "skipped" else points,  # a skipped test is not graded: no part of the maximum
