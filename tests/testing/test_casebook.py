@@ -3,12 +3,15 @@ still hypothesis' own (found again, shrunk, diagnosed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import pytest
+import torch
 
 from rlgrade.course import Course
 from rlgrade.grade import GradeOptions, recorded_cases, run_hidden_tests
+from rlgrade.release import assignment_questions
 from rlgrade.testing import casebook
 from rlgrade.testing.student import InProcessBackend, Student
 from rlgrade.validate import variant_namespace
@@ -71,6 +74,30 @@ def test_replay_makes_exactly_the_calls_hypothesis_makes(assignment):
     assert [(o.name, o.outcome) for o in by_replay] == [(o.name, o.outcome) for o in by_hypothesis]
 
 
+@pytest.mark.slow
+def test_recording_the_questions_in_parts_records_the_same_cases():
+    course = Course(REPO)
+    whole = book_for(course, "lesson_06")
+    questions = assignment_questions(course, "lesson_06")
+    parts = [casebook.dumps(book_for(course, "lesson_06", questions=tuple(questions[i::2]))) for i in range(2)]
+    merged = casebook.loads(casebook.merged(parts))
+    assert sorted(merged) == sorted(whole) and len(whole) > 20
+    assert all(same(merged[nodeid], whole[nodeid]) for nodeid in whole)
+
+
+def same(a, b) -> bool:
+    """Equal values, tensors compared exactly (dtype, shape, elements; pickles of equal tensors differ)."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if dataclasses.is_dataclass(a):
+        return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return a == b
+
+
 def test_the_course_secret_changes_the_recorded_cases_as_it_changes_hypothesis_inputs(tiny_course):
     plain, secret = book_for(tiny_course, "lesson_01"), book_for(tiny_course, "lesson_01", secret="s3cret")
     [nodeid] = [n for n in plain if n.endswith("test_matches_reference")]
@@ -123,3 +150,33 @@ def test_a_body_that_draws_differently_from_the_recording_is_left_to_hypothesis(
     [outcome] = [o for o in run_hidden_tests(tiny_course, "lesson_01", doubled, cases=book,
                                              questions=("add_one",)) if o.name == "test_draws_depend_on_the_answer"]
     assert outcome.outcome == "failed" and "Failing test case" in outcome.message  # hypothesis ran it
+
+
+DISCARDS_AFTER_A_CALL = '''
+import pytest
+import torch
+from hypothesis import assume, given, strategies as st
+
+pytestmark = pytest.mark.question("add_one")
+
+
+@given(n=st.integers(1, 3), data=st.data())
+def test_calls_then_discards(student, n, data):
+    """Calls the student, then draws with a filter hypothesis often gives up on, or assumes."""
+    got = student.add_one(torch.zeros(n))
+    k = data.draw(st.integers(0, 100).filter(lambda k: k % 7 == 0), label="k")
+    assume(k != 0)
+    assert got.shape == (n,)
+'''
+
+
+def test_discarded_cases_are_replayed_up_to_where_hypothesis_stopped(tiny_course):
+    write(tiny_course.tests_dir("lesson_01") / "test_discards.py", DISCARDS_AFTER_A_CALL)
+    book = book_for(tiny_course, "lesson_01", questions=("add_one",))
+    cases = next(cases for nodeid, cases in book.items() if nodeid.endswith("test_calls_then_discards"))
+    assert any(case.rejected and case.stopped_at for case in cases)  # by the filtered draw
+    assert any(case.rejected and not case.stopped_at for case in cases)  # by assume()
+    drawn, replayed = reference_log(tiny_course, "lesson_01"), reference_log(tiny_course, "lesson_01")
+    run_fresh(tiny_course, "lesson_01", Student(drawn), questions=("add_one",))
+    run_fresh(tiny_course, "lesson_01", Student(replayed), questions=("add_one",), cases=book)
+    assert replayed.calls == drawn.calls

@@ -3,7 +3,7 @@
 Grading draws its inputs deterministically (``derandomize``, or the course secret's seed), so
 every submission of a batch meets the same generated cases: drawing them again for each one
 was about half of what grading a correct submission cost. ``rlgrade grade`` draws them once, by
-running the hidden tests against the reference with a :class:`Recorder` (``record`` below), and
+running the hidden tests against the reference with a :class:`Recorder` plugin, and
 each submission's session first replays them (:func:`replay_passes`):
 
 - a test whose recorded cases all pass has passed on exactly the inputs hypothesis would have
@@ -25,16 +25,11 @@ import pickle
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis.errors import UnsatisfiedAssumption
+from hypothesis.errors import StopTest, UnsatisfiedAssumption
 from hypothesis.internal.compat import int_from_bytes
 from hypothesis.internal.entropy import deterministic_PRNG
 from hypothesis.internal.reflection import function_digest
 from hypothesis.strategies import DataObject
-
-try:  # hypothesis raises StopTest (a BaseException) from a draw that overruns its data
-    from hypothesis.errors import StopTest
-except ImportError:  # pragma: no cover - moved between hypothesis versions
-    from hypothesis.internal.conjecture.data import StopTest
 
 
 @dataclass(frozen=True)
@@ -50,6 +45,8 @@ class Case:
     rejected: bool = False
     """The body stopped at an ``assume`` or a draw hypothesis discarded: not a checked case, but the
     student was called until then, so it is replayed up to the same point."""
+    stopped_at: str | None = None
+    """For a case rejected by a draw: that draw's strategy (the replay stops there too)."""
 
 
 CaseBook = dict
@@ -73,6 +70,16 @@ def dumps(book: CaseBook) -> str:
     return base64.b64encode(pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
 
 
+def merged(texts: list[str]) -> str:
+    """One book from several (recorded in parallel, each for some of the questions)."""
+    if len(texts) == 1:
+        return texts[0]
+    book: CaseBook = {}
+    for text in texts:
+        book.update(loads(text))
+    return dumps(book)
+
+
 def loads(text: str) -> CaseBook:
     """Only ever given what :func:`dumps` made in a grader process (never a submission's bytes)."""
     return pickle.loads(base64.b64decode(text))  # noqa: S301 - trusted: recorded by the grader from the reference
@@ -83,12 +90,17 @@ def loads(text: str) -> CaseBook:
 class _RecordingData:
     """Stands in for ``st.data()``'s object in the reference run: draws through it and notes each value."""
 
-    def __init__(self, data: DataObject, draws: list):
-        self._data, self._draws = data, draws
+    def __init__(self, data: DataObject):
+        self._data = data
+        self.draws: list[tuple[str, object]] = []
+        self.pending: str | None = None
+        """The strategy of a draw that has not returned (it raised: hypothesis discarded the case)."""
 
     def draw(self, strategy, label=None):
+        self.pending = repr(strategy)
         value = self._data.draw(strategy, label)
-        self._draws.append((repr(strategy), copy.deepcopy(value)))
+        self.draws.append((self.pending, copy.deepcopy(value)))
+        self.pending = None
         return value
 
 
@@ -101,11 +113,10 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items) -> None:
-        """Only hypothesis tests have cases to record (the others, e.g. training runs, are not run)."""
-        drop = [item for item in items if not is_hypothesis_test(item)]
-        if drop:
-            config.hook.pytest_deselected(items=drop)
-            items[:] = [item for item in items if is_hypothesis_test(item)]
+        """Only hypothesis tests have cases to record: the others (e.g. training runs) are skipped."""
+        for item in items:
+            if not is_hypothesis_test(item):
+                item.add_marker(pytest.mark.skip(reason="no generated cases to record"))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
@@ -123,24 +134,35 @@ class Recorder:
             outcome = yield
         finally:
             handle.inner_test, wrapped._hypothesis_internal_use_seed = original, seed
-        if outcome.excinfo is None:
+        if outcome.excinfo is None and picklable(cases):
             self.book[item.nodeid] = tuple(cases)
+
+
+def picklable(cases: list[Case]) -> bool:
+    """Whether the cases can travel (a strategy may draw functions or other objects pickle refuses:
+    then that test is not replayed, and draws its own cases in each submission's session)."""
+    try:
+        pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - pickle raises many kinds
+        return False
+    return True
 
 
 def recording(test, given_names: set[str], cases: list[Case]):
     def record_case(*args, **kwargs):
         given = {name: value for name, value in kwargs.items() if name in given_names}
         data_name = next((name for name, value in given.items() if isinstance(value, DataObject)), None)
-        draws: list = []
         case_given = copy.deepcopy({name: value for name, value in given.items() if name != data_name})
-        if data_name is not None:
-            kwargs = {**kwargs, data_name: _RecordingData(kwargs[data_name], draws)}
+        data = _RecordingData(kwargs[data_name]) if data_name is not None else None
+        if data is not None:
+            kwargs = {**kwargs, data_name: data}
         try:
             result = test(*args, **kwargs)
         except (UnsatisfiedAssumption, StopTest):
-            cases.append(Case(case_given, tuple(draws), data_name, rejected=True))
+            cases.append(Case(case_given, tuple(data.draws) if data else (), data_name, rejected=True,
+                              stopped_at=data.pending if data else None))
             raise
-        cases.append(Case(case_given, tuple(draws), data_name))
+        cases.append(Case(case_given, tuple(data.draws) if data else (), data_name))
         return result
 
     return record_case
@@ -153,15 +175,19 @@ class _ReplayData:
 
     def __init__(self, case: Case):
         self._draws, self._case = list(case.draws), case
+        self.interrupted = False
+        """It raised (set even if the body caught that): the case did not run as recorded."""
 
     def draw(self, strategy, label=None):
+        self.interrupted = True
         if not self._draws:
-            if self._case.rejected:
+            if self._case.rejected and self._case.stopped_at == repr(strategy):
                 raise _CaseEnded
             raise ReplayMismatch("the test drew more than when it was recorded")
         recorded, value = self._draws.pop(0)
         if recorded != repr(strategy):
             raise ReplayMismatch(f"the test drew from {strategy!r}, recorded {recorded}")
+        self.interrupted = False
         return copy.deepcopy(value)
 
 
@@ -172,8 +198,9 @@ def replay_passes(item, cases: tuple[Case, ...]) -> bool:
     fixtures = {name: item.funcargs[name] for name in item._fixtureinfo.argnames if name in item.funcargs}
     for case in cases:
         kwargs = copy.deepcopy(case.given)
-        if case.data_name is not None:
-            kwargs[case.data_name] = _ReplayData(case)
+        data = _ReplayData(case) if case.data_name is not None else None
+        if data is not None:
+            kwargs[case.data_name] = data
         try:
             with deterministic_PRNG():  # as hypothesis seeds `random` (and numpy's) for each example
                 test(**fixtures, **kwargs)
@@ -183,6 +210,6 @@ def replay_passes(item, cases: tuple[Case, ...]) -> bool:
             continue
         except Exception:  # noqa: BLE001 - any failure: hypothesis runs the test and reports it
             return False
-        if case.rejected:
-            return False  # it went further than the reference's run did: let hypothesis judge
+        if case.rejected or (data is not None and data.interrupted):
+            return False  # it went further than the reference's run did, or swallowed a mismatch
     return True
