@@ -62,7 +62,7 @@ TARGETS = {"speedup_vs_nbgrader": 20.0, "overhead_seconds": 0.2, "scaling_2_over
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=20, help="submissions to grade (default 20: about 13 minutes on 2 cores)")
+    parser.add_argument("--n", type=int, default=20, help="submissions to grade (default 20: about 6 minutes on 2 cores)")
     parser.add_argument("--lesson", default="lesson_06", help="a shipped problem set (default lesson_06)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="where throughput.json goes")
     parser.add_argument("--seed", type=int, default=0, help="which students get which bugs")

@@ -29,8 +29,8 @@ from rlgrade.sandbox import Limits, ZygotePool, sandbox_available
 from rlgrade.submission import MAX_BYTES, SubmissionCode, read_submission
 from rlgrade.testing import casebook
 from rlgrade.testing.casebook import CaseBook, Recorder
-from rlgrade.testing.plugin import (CASES_KEY, SECRET_ENV, STUDENT_KEY, TestOutcome, collected_curves, collected_results,
-                                    counts_in_maximum, cuda_available, points_of, question_of)
+from rlgrade.testing.plugin import (CASES_KEY, SECRET_ENV, SHRINK_MODES, STUDENT_KEY, TestOutcome, collected_curves,
+                                    collected_results, counts_in_maximum, cuda_available, points_of, question_of)
 from rlgrade.testing.student import InProcessBackend, SandboxBackend, Student, StudentError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -132,6 +132,10 @@ class GradeOptions:
     shrink: str = "first"
     """Which failing property tests are shrunk to their smallest input: the first of each question,
     ``all`` or ``none`` (``rlgrade.testing.plugin.SHRINK_MODES``); scores are the same in every mode."""
+
+    def __post_init__(self):
+        if self.shrink not in SHRINK_MODES:  # else every submission's pytest would refuse it: a batch of error rows
+            raise ValueError(f"shrink={self.shrink!r}: choose one of {', '.join(SHRINK_MODES)}")
 
 
 @dataclass(frozen=True)

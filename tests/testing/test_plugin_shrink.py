@@ -66,5 +66,10 @@ def test_the_shrink_mode_is_part_of_the_grading_key(tiny_course):
     assert len(keys) == len(SHRINK_MODES)  # a rerun in another mode grades again: its counterexamples differ
 
 
+def test_an_unknown_shrink_mode_is_refused_before_grading():
+    with pytest.raises(ValueError, match="choose one of first, all, none"):
+        GradeOptions(shrink="frist")
+
+
 def test_the_cli_offers_the_plugins_shrink_modes():
     assert tuple(mode.value for mode in Shrink) == SHRINK_MODES
