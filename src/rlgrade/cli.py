@@ -33,6 +33,12 @@ app = typer.Typer(help="Autograded homework: release, validate, grade, export.",
                   + "\n\n" + EXIT_CODES)
 export_app = typer.Typer(help="Write the gradebook out for other tools.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Turn other autograders' notebooks into rlgrade source notebooks.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+console = Console()
+err = Console(stderr=True)
+
+
 class Shrink(str, Enum):
     """``rlgrade.testing.plugin.SHRINK_MODES``, not imported from there: the CLI starts without pytest."""
 
@@ -40,11 +46,6 @@ class Shrink(str, Enum):
     all = "all"
     none = "none"
 
-
-import_app = typer.Typer(help="Turn other autograders' notebooks into rlgrade source notebooks.", no_args_is_help=True)
-app.add_typer(import_app, name="import")
-console = Console()
-err = Console(stderr=True)
 
 CourseOption = typer.Option(None, "--course", help="course root (default: nearest directory with source/)")
 

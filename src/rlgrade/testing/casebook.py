@@ -208,7 +208,7 @@ def replay_passes(item, cases: tuple[Case, ...]) -> bool:
             if not case.rejected:
                 return False
             continue
-        except Exception:  # noqa: BLE001 - any failure: hypothesis runs the test and reports it
+        except (Exception, pytest.fail.Exception):  # noqa: BLE001 - any failure: hypothesis runs the test and reports it
             return False
         if case.rejected or (data is not None and data.interrupted):
             return False  # it went further than the reference's run did, or swallowed a mismatch
