@@ -585,7 +585,7 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
     if cluster:  # the same tasks on a Dask cluster (its workers start their own grading processes)
         from rlgrade.cluster import run_assignment_tasks  # noqa: PLC0415 - dask is imported only for --cluster
 
-        cases = record_for_batch(course, assignment, options, deadline, len(submissions), os.cpu_count() or 1)
+        cases = record_for_batch(course, assignment, options, deadline, os.cpu_count() or 1)
         yield from results_of(run_assignment_tasks(course, assignment, [inventory, *grading_tasks(cases)],
                                                    address=cluster, deadline=deadline), assignment)
         return
@@ -595,20 +595,22 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
     with ZygotePool(workers, limits=options.limits, sandbox=options.sandbox, secrets=secrets,
                     start=len(submissions)) as zygotes:
         points = list(run_tasks([inventory], workers=1, deadline=deadline))
-        cases = record_for_batch(course, assignment, options, deadline, len(submissions), workers)
+        cases = record_for_batch(course, assignment, options, deadline, workers)
         grading = run_tasks(grading_tasks(cases), workers=workers, deadline=deadline, slot_resource=zygotes.control)
         yield from results_of(itertools.chain(points, grading), assignment)
 
 
 def record_for_batch(course: Course, assignment: str, options: GradeOptions, deadline: float,
-                     submissions: int, workers: int = 1) -> str | None:
+                     workers: int = 1) -> str | None:
     """The batch's recorded cases, drawn in grading processes of this machine, ``workers`` at a time
     (each records some of the questions); None (every submission then draws its own, with the same
-    result, only slower) when recording fails or is not worth it: a GPU-marked assignment's tests are
-    training runs, and a lone submission draws the cases only once."""
+    scores and messages, only slower) when recording fails or for a GPU-marked assignment, whose tests
+    are training runs. A batch of one records too, although that costs it time: a submission graded
+    alone then meets its worker exactly as in a class batch (a failing test replays its cases before
+    hypothesis runs it, and a student's printed output or a timeout count shows that)."""
     from rlgrade.release import assignment_questions  # noqa: PLC0415 - release imports this module's neighbours
 
-    if assignment.endswith(GPU_SUFFIX) or submissions < 2:
+    if assignment.endswith(GPU_SUFFIX):
         return None
     questions = list(options.questions or assignment_questions(course, assignment))
     parts = max(1, min(workers, len(questions)))
