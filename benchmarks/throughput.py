@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 
 from rlgrade.course import PROBLEM_SET, Course
-from rlgrade.grade import GradeOptions, SubmissionFile, _grade_task, recorded_cases
+from rlgrade.grade import GradeOptions, SubmissionFile, _grade_task, record_in_pool
 from rlgrade.notebook import graded_cells, is_check, is_solution, nbgrader_meta, read_notebook
 from rlgrade.pool import PRELOAD, SLOT, run_tasks
 from rlgrade.release import CHECK_ALL_ID, CHECK_HOWTO_ID
@@ -550,7 +550,7 @@ def profile_grading(course: Course, assignment: str, submissions: list[Submissio
     """Each submission graded in rlgrade's pool, from a warm worker, with the recorded cases a batch
     has, under cProfile (which slows it down)."""
     secrets = [*course.secrets(), *{s.path.parent for s in submissions}]
-    [(_, cases)] = run_tasks([("cases", recorded_cases, (course, assignment, GradeOptions()))], workers=1, deadline=1800)
+    cases = record_in_pool(course, assignment, GradeOptions(), deadline=1800)
     tasks = [(s.student, _profiled_grade, (str(course.root), assignment, s, GradeOptions(), SLOT, cases))
              for s in submissions]
     with ZygotePool(1, secrets=secrets) as zygotes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -145,6 +146,14 @@ def tiny_course(tmp_path: Path) -> Course:
     course = Course(root)
     release(course)
     return course
+
+
+def forget_hidden_tests() -> None:
+    """Drop imported hidden-test modules. A grader runs one pytest session per process; a test that runs
+    hidden tests in its own process may run several (another course's ``autograder``, a course secret's
+    seed left on a test function), so it forgets them before and after."""
+    for name in [name for name in sys.modules if name == "autograder" or name.startswith("autograder.")]:
+        del sys.modules[name]
 
 
 def submission(directory: Path, name: str, code: str) -> Path:

@@ -602,12 +602,22 @@ def grade_batch(course: Course, assignment: str, submissions: list[SubmissionFil
 
 def record_for_batch(course: Course, assignment: str, options: GradeOptions, deadline: float,
                      workers: int = 1) -> str | None:
-    """The batch's recorded cases, drawn in grading processes of this machine, ``workers`` at a time
-    (each records some of the questions); None (every submission then draws its own, with the same
-    scores and messages, only slower) when recording fails or for a GPU-marked assignment, whose tests
-    are training runs. A batch of one records too, although that costs it time: a submission graded
-    alone then meets its worker exactly as in a class batch (a failing test replays its cases before
-    hypothesis runs it, and a student's printed output or a timeout count shows that)."""
+    """The batch's recorded cases (:func:`record_in_pool`); None when recording fails: every submission
+    then draws its own, with the same scores and messages, only slower. A batch of one records too,
+    although that costs it time: a submission graded alone then meets its worker exactly as in a class
+    batch (a failing test replays its cases before hypothesis runs it, and a student's printed output
+    or a timeout count shows that)."""
+    try:
+        return record_in_pool(course, assignment, options, deadline=deadline, workers=workers)
+    except RuntimeError:
+        return None
+
+
+def record_in_pool(course: Course, assignment: str, options: GradeOptions, *, deadline: float,
+                   workers: int = 1) -> str | None:
+    """The hidden tests' recorded cases, drawn in grading processes of this machine, ``workers`` at a
+    time (each records some of the questions); None for a GPU-marked assignment, whose tests are
+    training runs. RuntimeError when a recording process fails."""
     from rlgrade.release import assignment_questions  # noqa: PLC0415 - release imports this module's neighbours
 
     if assignment.endswith(GPU_SUFFIX):
@@ -617,8 +627,9 @@ def record_for_batch(course: Course, assignment: str, options: GradeOptions, dea
     tasks = [(part, recorded_cases, (course, assignment, replace(options, questions=tuple(questions[part::parts]))))
              for part in range(parts)]
     recorded = [outcome for _, outcome in run_tasks(tasks, workers=parts, deadline=deadline)]
-    if any(isinstance(outcome, TaskFailed) for outcome in recorded):
-        return None
+    failed = [outcome for outcome in recorded if isinstance(outcome, TaskFailed)]
+    if failed:
+        raise RuntimeError(f"recording the hidden tests' cases failed: {failed[0].reason}")
     return casebook.merged(recorded)
 
 

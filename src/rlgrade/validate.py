@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rlgrade.course import GPU_SUFFIX, Course
-from rlgrade.grade import GradeOptions, SubmissionFile, grade_submission, recorded_cases, run_hidden_tests
+from rlgrade.grade import GradeOptions, SubmissionFile, grade_submission, record_in_pool, run_hidden_tests
 from rlgrade.pool import TaskFailed, run_tasks
 from rlgrade.release import assignment_questions, release
 from rlgrade.testing import casebook
@@ -199,7 +199,9 @@ def validate(course: Course, assignment: str, *, questions: list[str] | None = N
     problems = [f"{p.relative_to(course.root)} is stale: run `rlgrade release`"
                 for p in release(course, only=[assignment], check=True).stale]
     variants = variants_of(course, assignment)
-    cases = validation_cases(course, assignment, wanted)
+    # the cases a graded batch replays (no course secret: validation draws the tests' own inputs)
+    cases = record_in_pool(course, assignment, GradeOptions(questions=tuple(wanted), secret=None), deadline=1800,
+                           workers=workers or os.cpu_count() or 1)
     # the reference runs under hypothesis alone: it is what the recorded cases come from
     tasks = [(("reference", None), _round_task, (str(course.root), assignment, {}, wanted)),
              (("stub", None), _stub_task, (str(course.root), assignment, sandbox, wanted))]
@@ -218,18 +220,6 @@ def validate(course: Course, assignment: str, *, questions: list[str] | None = N
     reports = [replace(question_report(q, outcomes, variants.get(q, [])), variants_required=needs_variants(assignment))
                for q in wanted]
     return ValidateReport(assignment, tuple(reports), tuple(problems))
-
-
-def validation_cases(course: Course, assignment: str, questions: list[str]) -> str | None:
-    """The cases a batch would record (no course secret: validation draws the tests' own inputs);
-    None for a GPU-marked assignment, whose batches record none."""
-    if assignment.endswith(GPU_SUFFIX):
-        return None
-    options = GradeOptions(questions=tuple(questions), secret=None)
-    [(_, cases)] = run_tasks([("cases", recorded_cases, (course, assignment, options))], workers=1, deadline=1800)
-    if isinstance(cases, TaskFailed):
-        raise RuntimeError(f"recording the hidden tests' cases failed: {cases.reason}")
-    return cases
 
 
 def scores(outcomes: list[TestOutcome], question: str) -> tuple[float, float, tuple[str, ...]]:

@@ -4,7 +4,6 @@ still hypothesis' own (found again, shrunk, diagnosed)."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 
 import pytest
 import torch
@@ -15,14 +14,7 @@ from rlgrade.release import assignment_questions
 from rlgrade.testing import casebook
 from rlgrade.testing.student import InProcessBackend, Student
 from rlgrade.validate import variant_namespace
-from conftest import REPO, write
-
-
-def forget_hidden_tests() -> None:
-    """Drop imported hidden-test modules: a grader runs one session per process, these tests run
-    several (another course's ``autograder``, a secret's seed left on a test function)."""
-    for name in [name for name in sys.modules if name == "autograder" or name.startswith("autograder.")]:
-        del sys.modules[name]
+from conftest import REPO, forget_hidden_tests, write
 
 
 @pytest.fixture(autouse=True)

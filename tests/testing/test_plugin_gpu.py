@@ -4,11 +4,9 @@ other; reports show the skip as such."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import write
+from conftest import forget_hidden_tests, write
 from rlgrade.feedback import feedback
 from rlgrade.grade import SubmissionFile, hidden_test_points, run_hidden_tests, summarize
 from rlgrade.gradebook import Gradebook
@@ -38,14 +36,9 @@ def gpu_course(tiny_course):
     """The tiny course with a ``gpu`` test of ``scale``; its hidden tests run in this process, so the
     modules of another test's course (same names, other files) are forgotten before and after."""
     write(tiny_course.tests_dir("lesson_01") / "test_scale_on_gpu.py", TEST_SCALE_ON_GPU)
-    forget_hidden_test_modules()
+    forget_hidden_tests()
     yield tiny_course
-    forget_hidden_test_modules()
-
-
-def forget_hidden_test_modules() -> None:
-    for name in [n for n in sys.modules if n == "autograder" or n.startswith("autograder.")]:
-        del sys.modules[name]
+    forget_hidden_tests()
 
 
 def reference_outcomes(course):
@@ -101,14 +94,14 @@ def test_the_training_runs_curves_reach_the_result_and_its_feedback_page(tiny_co
     monkeypatch.setattr(Student, "train", lambda self, task, request, *, seconds: (log, {}))
     monkeypatch.setattr(training, "train_request", lambda task, model: {})
     write(tiny_course.tests_dir("lesson_01") / "test_scale_trains.py", TEST_SCALE_TRAINS)
-    forget_hidden_test_modules()
+    forget_hidden_tests()
     try:
         reference = load_module(tiny_course.solution_module("lesson_01"), "rlgrade_solutions.curves_lesson_01")
         curves = []
         outcomes = run_hidden_tests(tiny_course, "lesson_01", Student(InProcessBackend(dict(vars(reference)))),
                                     questions=("scale",), curves=curves)
     finally:
-        forget_hidden_test_modules()
+        forget_hidden_tests()
     assert {o.name: o.outcome for o in outcomes}["test_scale_trains"] == "passed"
     assert curves == [{"task": "dpo", "model": "tiny", "log": training.learning_curve(log)}]
     assert "tokens_per_s" not in str(curves)  # a timing: a regrade would store another one

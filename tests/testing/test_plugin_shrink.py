@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from rlgrade.cli import Shrink
 from rlgrade.grade import GradeOptions, grading_key, run_hidden_tests
 from rlgrade.testing.plugin import SHRINK_MODES
 from rlgrade.testing.student import InProcessBackend, Student
-from conftest import write
+from conftest import forget_hidden_tests, write
 
 SECOND_TEST = '''
 import pytest
@@ -41,8 +39,7 @@ def wrong_above_three(x):
 def course(tiny_course):
     write(tiny_course.tests_dir("lesson_01") / "test_add_one_again.py", SECOND_TEST)
     yield tiny_course
-    for name in [name for name in sys.modules if name == "autograder" or name.startswith("autograder.")]:
-        del sys.modules[name]  # the next test's course has its own hidden tests
+    forget_hidden_tests()  # the next test's course has its own hidden tests
 
 
 def failures(course, shrink: str) -> dict[str, str]:

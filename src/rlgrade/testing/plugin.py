@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from rlgrade.testing.casebook import replay_passes
+from rlgrade.testing.casebook import is_hypothesis_test, replay_passes
 from rlgrade.testing.diagnose import diagnose, error_kind
 from rlgrade.testing.student import Student, StudentError
 
@@ -178,8 +178,8 @@ def counts_in_maximum(item) -> bool:
 
 
 def seed_inputs(item, secret: str) -> None:
-    test = getattr(item, "obj", None)
-    if getattr(test, "is_hypothesis_test", False):
+    if is_hypothesis_test(item):
+        test = item.obj
         # what hypothesis' @seed decorator sets; it takes precedence over derandomize
         test._hypothesis_internal_use_seed = int.from_bytes(hashlib.sha256(f"{secret}\0{item.nodeid}".encode()).digest()[:16], "big")
 
@@ -222,10 +222,10 @@ def pytest_runtest_call(item):
         forbid = item.get_closest_marker("forbid")
         if forbid is not None:
             student._forbid[question_of(item)] = [str(op) for op in forbid.args]
-    test = getattr(item, "obj", None)
-    if not getattr(test, "is_hypothesis_test", False) or shrinks(item):
+    if not is_hypothesis_test(item) or shrinks(item):
         yield
         return
+    test = item.obj
     chosen = test._hypothesis_internal_use_settings  # what hypothesis reads when the test runs
     test._hypothesis_internal_use_settings = settings(chosen, phases=[p for p in chosen.phases if p in NO_SHRINK])
     try:
